@@ -1,0 +1,462 @@
+"""The data of Spreekuur: what staff configure, the slots it yields, and bookings.
+
+The booking rule ("a slot never has more active bookings plus live holds than its
+capacity") is guaranteed by the database, not by the code that checks it first:
+every hold and booking occupies one numbered *seat* of its slot, seats are
+numbered below the slot's capacity, and a partial unique index allows only one
+live claim per seat. A hold is a `Booking` in status HELD with an expiry time; an
+expired hold no longer counts as taken anywhere, and the next client who wants
+the seat releases it in the same transaction in which they take it. No job has to
+run for a seat to come free. See `services.booking_hold` and docs/architecture.md.
+"""
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class BilingualMixin:
+    """Chooses the Dutch or English text of a field pair by the active language."""
+
+    def bilingual(self, field: str) -> str:
+        english = getattr(self, f"{field}_en", "")
+        if (get_language() or "nl").startswith("en") and english:
+            return english
+        return getattr(self, f"{field}_nl")
+
+
+class Location(models.Model):
+    name = models.CharField(_("naam"), max_length=100)
+    address = models.CharField(_("adres"), max_length=200)
+    postal_code = models.CharField(_("postcode"), max_length=10)
+    city = models.CharField(_("plaats"), max_length=100, default="Amsterdam")
+    directions_nl = models.TextField(_("route en toegang (NL)"), blank=True)
+    directions_en = models.TextField(_("route en toegang (EN)"), blank=True)
+    active = models.BooleanField(_("actief"), default=True)
+
+    class Meta:
+        verbose_name = _("locatie")
+        verbose_name_plural = _("locaties")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def full_address(self) -> str:
+        return f"{self.address}, {self.postal_code} {self.city}"
+
+
+class Service(BilingualMixin, models.Model):
+    """A consultation hour ("spreekuur") that clients can book."""
+
+    name_nl = models.CharField(_("naam (NL)"), max_length=100)
+    name_en = models.CharField(_("naam (EN)"), max_length=100)
+    description_nl = models.TextField(_("beschrijving (NL)"), blank=True)
+    description_en = models.TextField(_("beschrijving (EN)"), blank=True)
+    what_to_bring_nl = models.TextField(_("wat neem je mee (NL)"), blank=True)
+    what_to_bring_en = models.TextField(_("wat neem je mee (EN)"), blank=True)
+    slot_minutes = models.PositiveSmallIntegerField(_("duur van een afspraak (minuten)"), default=30)
+    booking_horizon_days = models.PositiveSmallIntegerField(
+        _("hoe ver vooruit te boeken (dagen)"), default=28
+    )
+    min_notice_minutes = models.PositiveIntegerField(
+        _("minimale tijd vooraf (minuten)"),
+        default=60,
+        help_text=_("Een tijd die eerder begint dan dit, is niet meer online te boeken."),
+    )
+    order = models.PositiveSmallIntegerField(_("volgorde"), default=0)
+    active = models.BooleanField(_("actief"), default=True)
+
+    class Meta:
+        verbose_name = _("spreekuur")
+        verbose_name_plural = _("spreekuren")
+        ordering = ["order", "name_nl"]
+        constraints = [
+            models.CheckConstraint(condition=Q(slot_minutes__gte=5), name="service_slot_min_5"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name_nl
+
+    @property
+    def name(self) -> str:
+        return self.bilingual("name")
+
+    @property
+    def description(self) -> str:
+        return self.bilingual("description")
+
+    @property
+    def what_to_bring(self) -> str:
+        return self.bilingual("what_to_bring")
+
+
+class Clinician(models.Model):
+    class Profession(models.TextChoices):
+        NURSE = "nurse", _("verpleegkundige")
+        DOCTOR = "doctor", _("arts")
+        ADDICTION_DOCTOR = "addiction_doctor", _("verslavingsarts")
+        PSYCHOLOGIST = "psychologist", _("psycholoog")
+        SOCIAL_WORKER = "social_worker", _("sociaal verpleegkundige")
+
+    display_name = models.CharField(_("naam voor cliënten"), max_length=100)
+    profession = models.CharField(_("beroep"), max_length=30, choices=Profession.choices)
+    services = models.ManyToManyField(Service, verbose_name=_("spreekuren"), related_name="clinicians")
+    locations = models.ManyToManyField(
+        Location, verbose_name=_("locaties"), related_name="clinicians"
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="clinician",
+    )
+    active = models.BooleanField(_("actief"), default=True)
+
+    class Meta:
+        verbose_name = _("zorgverlener")
+        verbose_name_plural = _("zorgverleners")
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.get_profession_display()})"
+
+
+class AvailabilityRule(models.Model):
+    """A weekly block of time in which a clinician holds one consultation hour."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("maandag")
+        TUESDAY = 1, _("dinsdag")
+        WEDNESDAY = 2, _("woensdag")
+        THURSDAY = 3, _("donderdag")
+        FRIDAY = 4, _("vrijdag")
+        SATURDAY = 5, _("zaterdag")
+        SUNDAY = 6, _("zondag")
+
+    clinician = models.ForeignKey(
+        Clinician, verbose_name=_("zorgverlener"), on_delete=models.CASCADE, related_name="rules"
+    )
+    service = models.ForeignKey(
+        Service, verbose_name=_("spreekuur"), on_delete=models.PROTECT, related_name="rules"
+    )
+    location = models.ForeignKey(
+        Location, verbose_name=_("locatie"), on_delete=models.PROTECT, related_name="rules"
+    )
+    weekday = models.PositiveSmallIntegerField(_("weekdag"), choices=Weekday.choices)
+    start_time = models.TimeField(_("van"))
+    end_time = models.TimeField(_("tot"))
+    slot_minutes = models.PositiveSmallIntegerField(
+        _("duur van een afspraak (minuten)"),
+        null=True,
+        blank=True,
+        help_text=_("Leeg: de duur die bij het spreekuur hoort."),
+    )
+    capacity = models.PositiveSmallIntegerField(
+        _("plaatsen per tijd"), default=1, help_text=_("Hoeveel cliënten tegelijk.")
+    )
+    valid_from = models.DateField(_("geldig vanaf"))
+    valid_until = models.DateField(_("geldig tot en met"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("vaste beschikbaarheid")
+        verbose_name_plural = _("vaste beschikbaarheid")
+        ordering = ["clinician", "weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_time__gt=models.F("start_time")), name="rule_ends_after_start"),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="rule_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="rule_valid_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.clinician.display_name}: {self.get_weekday_display()} "
+            f"{self.start_time:%H:%M}–{self.end_time:%H:%M}"
+        )
+
+    @property
+    def effective_slot_minutes(self) -> int:
+        return self.slot_minutes or self.service.slot_minutes
+
+
+class Closure(models.Model):
+    """Days on which a whole location or one clinician holds no consultation hours."""
+
+    starts_on = models.DateField(_("eerste dag"))
+    ends_on = models.DateField(_("laatste dag"))
+    location = models.ForeignKey(
+        Location,
+        verbose_name=_("locatie"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="closures",
+    )
+    clinician = models.ForeignKey(
+        Clinician,
+        verbose_name=_("zorgverlener"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="closures",
+    )
+    reason = models.CharField(_("reden (intern)"), max_length=200)
+
+    class Meta:
+        verbose_name = _("sluiting")
+        verbose_name_plural = _("sluitingen")
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="closure_valid_range"),
+            models.CheckConstraint(
+                condition=Q(location__isnull=False, clinician__isnull=True)
+                | Q(location__isnull=True, clinician__isnull=False),
+                name="closure_location_xor_clinician",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_on:%d-%m-%Y}–{self.ends_on:%d-%m-%Y}: {self.location or self.clinician}"
+
+
+class Slot(models.Model):
+    """A bookable time of one clinician, for one service, at one location."""
+
+    clinician = models.ForeignKey(
+        Clinician, verbose_name=_("zorgverlener"), on_delete=models.PROTECT, related_name="slots"
+    )
+    service = models.ForeignKey(
+        Service, verbose_name=_("spreekuur"), on_delete=models.PROTECT, related_name="slots"
+    )
+    location = models.ForeignKey(
+        Location, verbose_name=_("locatie"), on_delete=models.PROTECT, related_name="slots"
+    )
+    rule = models.ForeignKey(
+        AvailabilityRule,
+        verbose_name=_("gemaakt uit"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="slots",
+    )
+    start = models.DateTimeField(_("begin"))
+    end = models.DateTimeField(_("einde"))
+    # The local (Europe/Amsterdam) date of `start`, so closures and day lists can
+    # be matched in SQL without time-zone arithmetic.
+    date = models.DateField(_("datum"))
+    capacity = models.PositiveSmallIntegerField(_("plaatsen"), default=1)
+    blocked = models.BooleanField(_("geblokkeerd"), default=False)
+
+    class Meta:
+        verbose_name = _("tijdslot")
+        verbose_name_plural = _("tijdsloten")
+        ordering = ["start", "clinician"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinician", "start"], name="slot_unique_clinician_start"),
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="slot_ends_after_start"),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="slot_capacity_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["service", "location", "start"], name="slot_service_location_start"),
+            models.Index(fields=["location", "date"], name="slot_location_date"),
+        ]
+
+    def __str__(self) -> str:
+        local = timezone.localtime(self.start)
+        return f"{local:%d-%m-%Y %H:%M} {self.clinician.display_name}"
+
+
+class IntakeQuestion(BilingualMixin, models.Model):
+    class Kind(models.TextChoices):
+        SINGLE_CHOICE = "single", _("één keuze")
+        MULTIPLE_CHOICE = "multiple", _("meer keuzes")
+        YES_NO = "yes_no", _("ja of nee")
+        SHORT_TEXT = "text", _("korte tekst")
+
+    class AcuteAnswer(models.TextChoices):
+        NONE = "", _("geen")
+        YES = "yes", _("ja")
+        NO = "no", _("nee")
+
+    service = models.ForeignKey(
+        Service, verbose_name=_("spreekuur"), on_delete=models.CASCADE, related_name="questions"
+    )
+    kind = models.CharField(_("soort vraag"), max_length=10, choices=Kind.choices)
+    text_nl = models.CharField(_("vraag (NL)"), max_length=300)
+    text_en = models.CharField(_("vraag (EN)"), max_length=300)
+    help_nl = models.CharField(_("toelichting (NL)"), max_length=300, blank=True)
+    help_en = models.CharField(_("toelichting (EN)"), max_length=300, blank=True)
+    required = models.BooleanField(_("verplicht"), default=False)
+    order = models.PositiveSmallIntegerField(_("volgorde"), default=0)
+    acute_risk_answer = models.CharField(
+        _("antwoord dat acuut risico betekent"),
+        max_length=3,
+        choices=AcuteAnswer.choices,
+        blank=True,
+        help_text=_("Alleen voor ja/nee-vragen. Bij keuzevragen staat dit per keuze."),
+    )
+    active = models.BooleanField(_("actief"), default=True)
+
+    class Meta:
+        verbose_name = _("intakevraag")
+        verbose_name_plural = _("intakevragen")
+        ordering = ["service", "order", "id"]
+
+    def __str__(self) -> str:
+        return self.text_nl
+
+    @property
+    def text(self) -> str:
+        return self.bilingual("text")
+
+    @property
+    def help_text(self) -> str:
+        return self.bilingual("help")
+
+
+class IntakeChoice(BilingualMixin, models.Model):
+    question = models.ForeignKey(
+        IntakeQuestion, verbose_name=_("vraag"), on_delete=models.CASCADE, related_name="choices"
+    )
+    code = models.SlugField(_("code"), max_length=40)
+    text_nl = models.CharField(_("keuze (NL)"), max_length=200)
+    text_en = models.CharField(_("keuze (EN)"), max_length=200)
+    order = models.PositiveSmallIntegerField(_("volgorde"), default=0)
+    acute_risk = models.BooleanField(_("betekent acuut risico"), default=False)
+
+    class Meta:
+        verbose_name = _("keuze")
+        verbose_name_plural = _("keuzes")
+        ordering = ["question", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "code"], name="choice_unique_code"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text_nl
+
+    @property
+    def text(self) -> str:
+        return self.bilingual("text")
+
+
+class Booking(models.Model):
+    """A client's claim on one seat of a slot: first a hold, then an appointment."""
+
+    class Status(models.TextChoices):
+        HELD = "held", _("vastgehouden")
+        CONFIRMED = "confirmed", _("bevestigd")
+        ATTENDED = "attended", _("gekomen")
+        NO_SHOW = "no_show", _("niet gekomen")
+        CANCELLED = "cancelled", _("geannuleerd")
+        EXPIRED = "expired", _("verlopen")
+
+    class Source(models.TextChoices):
+        ONLINE = "online", _("online")
+        PHONE = "phone", _("telefoon")
+        WALK_IN = "walk_in", _("aan de balie")
+
+    class Language(models.TextChoices):
+        DUTCH = "nl", "Nederlands"
+        ENGLISH = "en", "English"
+
+    # Statuses that occupy a seat. HELD counts only until `held_until`.
+    SEAT_STATUSES = (Status.HELD, Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW)
+    APPOINTMENT_STATUSES = (Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW)
+
+    public_id = models.UUIDField(_("publieke id"), default=uuid.uuid4, unique=True, editable=False)
+    slot = models.ForeignKey(Slot, verbose_name=_("tijdslot"), on_delete=models.PROTECT, related_name="bookings")
+    seat = models.PositiveSmallIntegerField(_("plaats"), default=0)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.HELD)
+    held_until = models.DateTimeField(_("vastgehouden tot"), null=True, blank=True)
+    reference = models.CharField(_("referentie"), max_length=9, unique=True, null=True, blank=True)
+    manage_token_hash = models.CharField(
+        _("hash van beheerlink"), max_length=64, unique=True, null=True, blank=True, editable=False
+    )
+    nickname = models.CharField(_("aanspreeknaam"), max_length=50, blank=True)
+    language = models.CharField(_("taal"), max_length=2, choices=Language.choices, default=Language.DUTCH)
+    source = models.CharField(_("bron"), max_length=10, choices=Source.choices, default=Source.ONLINE)
+    acute_risk = models.BooleanField(_("triage: acuut risico"), default=False)
+    # Rises on every change of time or status, for the SEQUENCE of calendar files.
+    sequence = models.PositiveIntegerField(_("versie"), default=0)
+    created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
+    confirmed_at = models.DateTimeField(_("bevestigd op"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("geannuleerd op"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("gewijzigd"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("afspraak")
+        verbose_name_plural = _("afspraken")
+        ordering = ["slot__start"]
+        constraints = [
+            # The booking rule: one live claim per seat.
+            models.UniqueConstraint(
+                fields=["slot", "seat"],
+                condition=Q(status__in=["held", "confirmed", "attended", "no_show"]),
+                name="booking_one_live_claim_per_seat",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="held") | Q(held_until__isnull=False),
+                name="booking_hold_has_expiry",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["held", "expired"]) | Q(reference__isnull=False),
+                name="booking_appointment_has_reference",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["slot", "status"], name="booking_slot_status"),
+            models.Index(fields=["status", "held_until"], name="booking_status_held_until"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or f"{self.get_status_display()} {self.public_id}"
+
+    @property
+    def is_appointment(self) -> bool:
+        return self.status in self.APPOINTMENT_STATUSES
+
+    def hold_is_live(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.status == self.Status.HELD and self.held_until is not None and self.held_until > now
+
+    def hold_seconds_left(self, now=None) -> int:
+        now = now or timezone.now()
+        if not self.hold_is_live(now):
+            return 0
+        return int((self.held_until - now) / timedelta(seconds=1))
+
+
+class IntakeAnswer(models.Model):
+    booking = models.ForeignKey(
+        Booking, verbose_name=_("afspraak"), on_delete=models.CASCADE, related_name="answers"
+    )
+    question = models.ForeignKey(
+        IntakeQuestion, verbose_name=_("vraag"), on_delete=models.PROTECT, related_name="answers"
+    )
+    # Choice codes (one per line) for choice questions, the typed text otherwise.
+    value = models.TextField(_("antwoord"), blank=True)
+    acute_risk = models.BooleanField(_("acuut risico"), default=False)
+
+    class Meta:
+        verbose_name = _("intake-antwoord")
+        verbose_name_plural = _("intake-antwoorden")
+        ordering = ["booking", "question__order", "question_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "question"], name="answer_unique_per_question"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking} · {self.question_id}"

@@ -1,0 +1,10 @@
+"""URLs: the client pages at the root, the staff admin under /beheer/."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("beheer/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("appointments.urls")),
+]
