@@ -1,4 +1,22 @@
+"""Client URLs. Ids in paths are neutral: no service name, no personal data.
+
+The manage token is the one secret a URL carries; pages under it send
+`Referrer-Policy: no-referrer` and are never cached.
+"""
+
 from django.urls import path
 
+from . import views
+
 app_name = "appointments"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("afspraak/<int:service_id>/", views.service_locations, name="locations"),
+    path("afspraak/<int:service_id>/<int:location_id>/", views.times, name="times"),
+    path("afspraak/vasthouden/", views.hold, name="hold"),
+    path("afspraak/gegevens/<uuid:public_id>/", views.intake, name="intake"),
+    path("mijn-afspraak/<str:token>/", views.manage, name="manage"),
+    path("mijn-afspraak/<str:token>/afspraak.ics", views.manage_ics, name="ics"),
+    path("mijn-afspraak/<str:token>/afzeggen/", views.manage_cancel, name="cancel"),
+    path("mijn-afspraak/<str:token>/verzetten/", views.manage_reschedule, name="reschedule"),
+]

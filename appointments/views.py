@@ -1,5 +1,277 @@
-from django.shortcuts import render
+"""Client pages: validate a form, call one service, redirect.
+
+The browser's session remembers only which time it holds (a random id) and
+which appointment it just made; a manage link's token is the only key to an
+appointment after that, and it is never stored.
+"""
+
+from datetime import date
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import selectors, services
+from .calendar import booking_ics
+from .forms import IntakeForm, SlotChoiceForm, WeekForm, slot_label
+from .models import Booking, Location, Slot
+
+SESSION_HOLDS = "holds"
+SESSION_CONFIRMED = "just_confirmed"
 
 
-def csrf_failure(request, reason=""):
+def _active_language() -> str:
+    return (translation.get_language() or "nl")[:2]
+
+
+def _requested_monday(request: HttpRequest) -> date:
+    form = WeekForm(request.GET)
+    if form.is_valid() and form.cleaned_data["week"]:
+        return form.cleaned_data["week"]
+    return timezone.localdate()
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "appointments/home.html", {"services": selectors.services_active()})
+
+
+@require_GET
+def service_locations(request: HttpRequest, service_id: int) -> HttpResponse:
+    service = get_object_or_404(selectors.services_active(), pk=service_id)
+    locations = list(selectors.locations_for_service(service=service))
+    if len(locations) == 1:
+        return redirect("appointments:times", service_id=service.pk, location_id=locations[0].pk)
+    return render(
+        request, "appointments/locations.html", {"service": service, "locations": locations}
+    )
+
+
+@require_GET
+def times(request: HttpRequest, service_id: int, location_id: int) -> HttpResponse:
+    service = get_object_or_404(selectors.services_active(), pk=service_id)
+    location = get_object_or_404(Location, pk=location_id, active=True)
+    week = selectors.week_of_free_times(
+        service=service, location=location, monday=_requested_monday(request), now=timezone.now()
+    )
+    return render(
+        request,
+        "appointments/times.html",
+        {
+            "service": service,
+            "location": location,
+            "week": week,
+            "pick_url": reverse("appointments:hold"),
+            "week_url": reverse("appointments:times", args=[service.pk, location.pk]),
+        },
+    )
+
+
+def _slot_taken(request: HttpRequest, slot_id: int | None, *, pick_url: str) -> HttpResponse:
+    """The friendly answer when a time went to someone else: the nearest free times."""
+    slot = Slot.objects.select_related("service", "location").filter(pk=slot_id).first()
+    if slot is None:
+        raise Http404
+    nearest = selectors.slots_nearest_free(slot=slot, now=timezone.now())
+    return render(
+        request,
+        "appointments/slot_taken.html",
+        {"slot": slot, "nearest": nearest, "pick_url": pick_url},
+        status=409,
+    )
+
+
+@require_POST
+def hold(request: HttpRequest) -> HttpResponse:
+    form = SlotChoiceForm(request.POST)
+    if not form.is_valid():
+        raise Http404
+    slot_id = form.cleaned_data["slot"]
+    try:
+        held = services.slot_hold(slot_id=slot_id, release=request.session.get(SESSION_HOLDS, []))
+    except services.SlotUnavailable:
+        request.session[SESSION_HOLDS] = []
+        return _slot_taken(request, slot_id, pick_url=reverse("appointments:hold"))
+    request.session[SESSION_HOLDS] = [str(held.public_id)]
+    return redirect("appointments:intake", public_id=held.public_id)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def intake(request: HttpRequest, public_id) -> HttpResponse:
+    held = selectors.hold_by_public_id(
+        public_id=public_id, allowed=request.session.get(SESSION_HOLDS, [])
+    )
+    if held is None:
+        raise Http404
+    if held.status not in (Booking.Status.HELD, Booking.Status.EXPIRED):
+        return render(request, "appointments/already_booked.html", status=409)
+    service = held.slot.service
+    questions = selectors.intake_questions_for_service(service=service)
+    now = timezone.now()
+    lost = held.status == Booking.Status.EXPIRED
+    if request.method == "POST" and "alternative_slot" in request.POST:
+        lost = True  # the form was shown with alternatives; show them again if invalid
+    alternatives = selectors.slots_nearest_free(slot=held.slot, now=now) if lost else ()
+    form = IntakeForm(
+        request.POST or None, questions=questions, alternatives=alternatives
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            confirmed = _confirm(request, held=held, form=form)
+        except (services.HoldExpired, services.SlotUnavailable):
+            form = IntakeForm(
+                request.POST,
+                questions=questions,
+                alternatives=selectors.slots_nearest_free(slot=held.slot, now=timezone.now()),
+            )
+            form.is_valid()
+            form.add_error(
+                "alternative_slot" if "alternative_slot" in form.fields else None,
+                _("De tijd die je koos is niet meer vrij. Kies een andere tijd; je antwoorden blijven bewaard."),
+            )
+            lost = True
+        else:
+            request.session[SESSION_HOLDS] = []
+            request.session[SESSION_CONFIRMED] = str(confirmed.booking.public_id)
+            return redirect("appointments:manage", token=confirmed.manage_token)
+    return render(
+        request,
+        "appointments/intake.html",
+        {
+            "hold": held,
+            "slot": held.slot,
+            "service": service,
+            "form": form,
+            "lost": lost or (held.status == Booking.Status.HELD and not held.hold_is_live(now)),
+        },
+        status=409 if lost and request.method == "POST" else 200,
+    )
+
+
+def _confirm(request: HttpRequest, *, held: Booking, form: IntakeForm) -> services.ConfirmedBooking:
+    hold_id = held.public_id
+    alternative = form.cleaned_data.get("alternative_slot")
+    if alternative:
+        new_hold = services.slot_hold(slot_id=alternative, release=[str(held.public_id)])
+        request.session[SESSION_HOLDS] = [str(new_hold.public_id)]
+        hold_id = new_hold.public_id
+    return services.booking_confirm(
+        hold_public_id=hold_id,
+        responses=form.responses(),
+        nickname=form.cleaned_data.get("nickname", ""),
+        language=_active_language(),
+    )
+
+
+def _booking_or_404(token: str) -> Booking:
+    booking = selectors.booking_by_manage_token(token=token)
+    if booking is None:
+        raise Http404
+    return booking
+
+
+@never_cache
+@require_GET
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    booking = _booking_or_404(token)
+    just_confirmed = request.session.get(SESSION_CONFIRMED) == str(booking.public_id)
+    return render(
+        request,
+        "appointments/manage.html",
+        {
+            "booking": booking,
+            "slot": booking.slot,
+            "token": token,
+            "just_confirmed": just_confirmed,
+            "manage_url": request.build_absolute_uri(),
+            "changeable": booking.status == Booking.Status.CONFIRMED
+            and booking.slot.start > timezone.now(),
+        },
+    )
+
+
+@never_cache
+@require_GET
+def manage_ics(request: HttpRequest, token: str) -> HttpResponse:
+    booking = _booking_or_404(token)
+    response = HttpResponse(
+        booking_ics(booking=booking, manage_token=token), content_type="text/calendar; charset=utf-8"
+    )
+    # A neutral file name: downloads folders are seen by others too.
+    response["Content-Disposition"] = 'attachment; filename="afspraak.ics"'
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    booking = _booking_or_404(token)
+    if request.method == "POST":
+        try:
+            services.booking_cancel(booking=booking)
+        except services.BookingNotChangeable:
+            messages.error(request, _("Deze afspraak kan niet meer worden afgezegd."))
+        else:
+            messages.success(request, _("Je afspraak is afgezegd. De tijd is weer vrij voor iemand anders."))
+        return redirect("appointments:manage", token=token)
+    return render(request, "appointments/cancel.html", {"booking": booking, "slot": booking.slot, "token": token})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
+    booking = _booking_or_404(token)
+    pick_url = reverse("appointments:reschedule", kwargs={"token": token})
+    if request.method == "POST":
+        form = SlotChoiceForm(request.POST)
+        if not form.is_valid():
+            raise Http404
+        old_start = booking.slot.start
+        try:
+            services.booking_reschedule(booking=booking, slot_id=form.cleaned_data["slot"])
+        except services.BookingNotChangeable:
+            messages.error(request, _("Deze afspraak kan niet meer worden verzet."))
+            return redirect("appointments:manage", token=token)
+        except services.SlotUnavailable:
+            return _slot_taken(request, form.cleaned_data["slot"], pick_url=pick_url)
+        booking.refresh_from_db()
+        messages.success(
+            request,
+            _("Je afspraak is verzet van %(old)s naar %(new)s.")
+            % {"old": slot_label(Slot(start=old_start)), "new": slot_label(booking.slot)},
+        )
+        return redirect("appointments:manage", token=token)
+    if booking.status != Booking.Status.CONFIRMED or booking.slot.start <= timezone.now():
+        messages.error(request, _("Deze afspraak kan niet meer worden verzet."))
+        return redirect("appointments:manage", token=token)
+    slot = booking.slot
+    week = selectors.week_of_free_times(
+        service=slot.service,
+        location=slot.location,
+        monday=_requested_monday(request) if "week" in request.GET else slot.date,
+        now=timezone.now(),
+    )
+    return render(
+        request,
+        "appointments/reschedule.html",
+        {
+            "booking": booking,
+            "slot": slot,
+            "service": slot.service,
+            "location": slot.location,
+            "week": week,
+            "token": token,
+            "pick_url": pick_url,
+            "week_url": pick_url,
+        },
+    )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "errors/csrf.html", status=403)

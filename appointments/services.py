@@ -1,0 +1,441 @@
+"""Writes: the booking rule and everything that changes slots and bookings.
+
+Public: `slot_hold`, `hold_release`, `booking_confirm`, `booking_cancel`,
+`booking_reschedule`, `intake_answer_is_acute` and `slots_generate`, with the
+exceptions `SlotUnavailable`, `HoldExpired` and `BookingNotChangeable`.
+
+The rule: a slot never has more appointments plus live holds than its capacity.
+`_seat_claim` is the only code that gives a booking a seat, and the partial
+unique index `booking_one_live_claim_per_seat` makes the database refuse a second
+live claim on a seat, whatever the code did before. Two clients who want the
+last seat at the same instant both try to insert; one insert wins, the other gets
+an IntegrityError inside its savepoint and moves on to the next seat, or learns
+the slot is taken.
+"""
+
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from .models import AvailabilityRule, Booking, Closure, IntakeAnswer, IntakeQuestion, Slot
+from .selectors import hash_manage_token, seat_taken_q, slots_bookable
+
+LOCAL_TZ = ZoneInfo(settings.TIME_ZONE)
+# No 0/O, 1/I: a reference is read aloud on the phone.
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+class SlotUnavailable(Exception):
+    """The slot cannot be held: taken, blocked, closed, too soon, too far or unknown."""
+
+
+class HoldExpired(Exception):
+    """The hold ran out and its seat has gone to someone else."""
+
+
+class BookingNotChangeable(Exception):
+    """The appointment is cancelled, already took place, or is not an appointment."""
+
+
+@dataclass(frozen=True)
+class IntakeResponse:
+    question: IntakeQuestion
+    # A choice code, a list of codes (multiple choice), "yes"/"no", or typed text.
+    value: str | list[str]
+
+
+@dataclass(frozen=True)
+class ConfirmedBooking:
+    booking: Booking
+    # Shown to the client once, in the manage link; only its hash is stored.
+    manage_token: str
+
+
+def _seat_claim(*, slot: Slot, claim: Booking, now: datetime) -> Booking:
+    """Save `claim` on a free seat of `slot`, or raise SlotUnavailable.
+
+    Must run inside a transaction. An expired hold on the seat is released in
+    the same savepoint in which the seat is taken.
+    """
+    occupied = set(
+        Booking.objects.filter(seat_taken_q(now=now), slot=slot)
+        .exclude(pk=claim.pk)
+        .values_list("seat", flat=True)
+    )
+    previous = (claim.slot_id, claim.seat)
+    for seat in range(slot.capacity):
+        if seat in occupied:
+            continue
+        try:
+            with transaction.atomic():
+                Booking.objects.filter(
+                    slot=slot, seat=seat, status=Booking.Status.HELD, held_until__lte=now
+                ).exclude(pk=claim.pk).update(status=Booking.Status.EXPIRED)
+                claim.slot, claim.seat = slot, seat
+                claim.save()
+                return claim
+        except IntegrityError:
+            continue
+    claim.slot_id, claim.seat = previous
+    raise SlotUnavailable
+
+
+def _same_time_slots(*, slot: Slot, now: datetime) -> list[Slot]:
+    """Bookable slots at the same time, service and location; the chosen one first.
+
+    Clients pick a time, not a clinician: when the chosen slot has just been
+    taken, another clinician's slot at the same time serves just as well.
+    """
+    candidates = slots_bookable(service=slot.service, now=now).filter(
+        location_id=slot.location_id, start=slot.start
+    )
+    return sorted(candidates, key=lambda candidate: (candidate.pk != slot.pk, candidate.pk))
+
+
+def slot_hold(*, slot_id: int, now: datetime | None = None, release: Iterable[str] = ()) -> Booking:
+    """Hold a seat of the slot (or of a twin at the same time) for a few minutes.
+
+    `release` lists holds this client had before; they are freed in the same
+    transaction, so one browser holds one time at most.
+    """
+    now = now or timezone.now()
+    slot = Slot.objects.select_related("service").filter(pk=slot_id).first()
+    if slot is None:
+        raise SlotUnavailable
+    hold = Booking(
+        status=Booking.Status.HELD,
+        held_until=now + timedelta(minutes=settings.SPREEKUUR_HOLD_MINUTES),
+    )
+    with transaction.atomic():
+        hold_release(public_ids=release)
+        for candidate in _same_time_slots(slot=slot, now=now):
+            try:
+                return _seat_claim(slot=candidate, claim=hold, now=now)
+            except SlotUnavailable:
+                continue
+    raise SlotUnavailable
+
+
+def hold_release(*, public_ids: Iterable[str]) -> int:
+    public_ids = list(public_ids)
+    if not public_ids:
+        return 0
+    return Booking.objects.filter(public_id__in=public_ids, status=Booking.Status.HELD).update(
+        status=Booking.Status.EXPIRED
+    )
+
+
+def intake_answer_is_acute(*, question: IntakeQuestion, value: str | list[str]) -> bool:
+    """Whether an answer means the client needs crisis help now."""
+    if question.kind == IntakeQuestion.Kind.YES_NO:
+        return bool(question.acute_risk_answer) and value == question.acute_risk_answer
+    if question.kind in (IntakeQuestion.Kind.SINGLE_CHOICE, IntakeQuestion.Kind.MULTIPLE_CHOICE):
+        codes = set(value) if isinstance(value, list) else {value}
+        return any(choice.acute_risk and choice.code in codes for choice in question.choices.all())
+    return False
+
+
+def _new_reference() -> str:
+    code = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{code[:4]}-{code[4:]}"
+
+
+def _save_with_new_reference(booking: Booking) -> None:
+    for _attempt in range(5):
+        booking.reference = _new_reference()
+        try:
+            with transaction.atomic():
+                booking.save()
+                return
+        except IntegrityError:
+            # A clash of references (1 in 10^12) or of seats; the seat cannot
+            # clash here, since the row already holds it, so try a new reference.
+            continue
+    raise IntegrityError("no free reference code after 5 attempts")
+
+
+def booking_confirm(
+    *,
+    hold_public_id: UUID | str,
+    responses: Sequence[IntakeResponse] = (),
+    nickname: str = "",
+    language: str = Booking.Language.DUTCH,
+    source: str = Booking.Source.ONLINE,
+    now: datetime | None = None,
+) -> ConfirmedBooking:
+    """Turn a hold into an appointment, with its intake answers.
+
+    A hold that ran out but whose seat nobody took is still honoured. A hold
+    whose seat went to someone else raises HoldExpired, unless another seat of
+    the same slot is free.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = (
+            Booking.objects.select_for_update()
+            .filter(public_id=hold_public_id)
+            .select_related("slot__service")
+            .first()
+        )
+        if booking is None or booking.status not in (Booking.Status.HELD, Booking.Status.EXPIRED):
+            raise HoldExpired
+        if booking.status == Booking.Status.EXPIRED or booking.held_until <= now:
+            still_bookable = (
+                slots_bookable(service=booking.slot.service, now=now)
+                .filter(pk=booking.slot_id)
+                .first()
+            )
+            if still_bookable is None:
+                raise HoldExpired
+            if booking.status == Booking.Status.EXPIRED:
+                booking.status = Booking.Status.HELD
+                booking.held_until = now
+                try:
+                    _seat_claim(slot=still_bookable, claim=booking, now=now)
+                except SlotUnavailable:
+                    raise HoldExpired from None
+
+        token = secrets.token_urlsafe(32)
+        booking.status = Booking.Status.CONFIRMED
+        booking.held_until = None
+        booking.confirmed_at = now
+        booking.manage_token_hash = hash_manage_token(token)
+        booking.nickname = nickname.strip()
+        booking.language = language
+        booking.source = source
+        booking.acute_risk = any(
+            intake_answer_is_acute(question=r.question, value=r.value) for r in responses
+        )
+        _save_with_new_reference(booking)
+        IntakeAnswer.objects.bulk_create(
+            IntakeAnswer(
+                booking=booking,
+                question=response.question,
+                value="\n".join(response.value)
+                if isinstance(response.value, list)
+                else response.value,
+                acute_risk=intake_answer_is_acute(question=response.question, value=response.value),
+            )
+            for response in responses
+            if response.value not in ("", [], None)
+        )
+    return ConfirmedBooking(booking=booking, manage_token=token)
+
+
+def _lock_changeable(*, booking: Booking, now: datetime) -> Booking:
+    locked = Booking.objects.select_for_update().select_related("slot__service").get(pk=booking.pk)
+    if locked.status != Booking.Status.CONFIRMED or locked.slot.start <= now:
+        raise BookingNotChangeable
+    return locked
+
+
+def booking_cancel(*, booking: Booking, now: datetime | None = None) -> Booking:
+    """Cancel an appointment that has not yet begun; its seat is free at once."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _lock_changeable(booking=booking, now=now)
+        booking.status = Booking.Status.CANCELLED
+        booking.cancelled_at = now
+        booking.sequence += 1
+        booking.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
+    return booking
+
+
+def booking_reschedule(*, booking: Booking, slot_id: int, now: datetime | None = None) -> Booking:
+    """Move an appointment to another time of the same service.
+
+    The old seat is freed and the new one taken in one transaction: the client
+    never holds two times, nor loses the old one when the new one is gone.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _lock_changeable(booking=booking, now=now)
+        target = Slot.objects.select_related("service").filter(pk=slot_id).first()
+        if target is None or target.service_id != booking.slot.service_id:
+            raise SlotUnavailable
+        if target.start == booking.slot.start and target.location_id == booking.slot.location_id:
+            raise SlotUnavailable
+        for candidate in _same_time_slots(slot=target, now=now):
+            try:
+                _seat_claim(slot=candidate, claim=booking, now=now)
+            except SlotUnavailable:
+                continue
+            booking.sequence += 1
+            booking.save(update_fields=["sequence", "updated_at"])
+            return booking
+    raise SlotUnavailable
+
+
+# --- Slot generation -------------------------------------------------------------
+
+
+@dataclass
+class SlotGenerationReport:
+    created: int = 0
+    updated: int = 0
+    removed: int = 0
+    retired: int = 0
+    # Booked slots that no rule asks for any more; staff resolve these by hand.
+    conflicts: list[Slot] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.created} created, {self.updated} updated, {self.removed} removed, "
+            f"{self.retired} blocked (history kept), {len(self.conflicts)} booked slots in conflict"
+        )
+
+
+def _local_slot_starts(*, day: date, start: time, end: time, minutes: int) -> Iterator[datetime]:
+    """Start times (UTC) of slots from local wall-clock times, right across DST changes."""
+    step = timedelta(minutes=minutes)
+    cursor = datetime.combine(day, start)
+    last = datetime.combine(day, end)
+    while cursor + step <= last:
+        local = cursor.replace(tzinfo=LOCAL_TZ)
+        as_utc = local.astimezone(UTC)
+        # A wall-clock time skipped when summer time starts does not exist: no slot.
+        if as_utc.astimezone(LOCAL_TZ).replace(tzinfo=None) == cursor:
+            yield as_utc
+        cursor += step
+
+
+def _desired_slots(*, first: date, last: date, now: datetime) -> dict[tuple[int, datetime], Slot]:
+    rules = (
+        AvailabilityRule.objects.filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gte=first),
+            valid_from__lte=last,
+            clinician__active=True,
+            service__active=True,
+            location__active=True,
+        )
+        .select_related("service")
+        .order_by("pk")
+    )
+    rules_by_weekday: dict[int, list[AvailabilityRule]] = defaultdict(list)
+    for rule in rules:
+        rules_by_weekday[rule.weekday].append(rule)
+
+    closed_locations: set[tuple[int, date]] = set()
+    closed_clinicians: set[tuple[int, date]] = set()
+    for closure in Closure.objects.filter(starts_on__lte=last, ends_on__gte=first):
+        day = max(closure.starts_on, first)
+        while day <= min(closure.ends_on, last):
+            if closure.location_id:
+                closed_locations.add((closure.location_id, day))
+            else:
+                closed_clinicians.add((closure.clinician_id, day))
+            day += timedelta(days=1)
+
+    desired: dict[tuple[int, datetime], Slot] = {}
+    day = first
+    while day <= last:
+        for rule in rules_by_weekday[day.weekday()]:
+            if rule.valid_from > day or (rule.valid_until and rule.valid_until < day):
+                continue
+            if (rule.location_id, day) in closed_locations:
+                continue
+            if (rule.clinician_id, day) in closed_clinicians:
+                continue
+            minutes = rule.effective_slot_minutes
+            for start in _local_slot_starts(
+                day=day, start=rule.start_time, end=rule.end_time, minutes=minutes
+            ):
+                if start < now:
+                    continue
+                desired.setdefault(
+                    (rule.clinician_id, start),
+                    Slot(
+                        clinician_id=rule.clinician_id,
+                        service_id=rule.service_id,
+                        location_id=rule.location_id,
+                        rule=rule,
+                        start=start,
+                        end=start + timedelta(minutes=minutes),
+                        date=day,
+                        capacity=rule.capacity,
+                    ),
+                )
+        day += timedelta(days=1)
+    return desired
+
+
+def slots_generate(
+    *, start: date, weeks: int, now: datetime | None = None
+) -> SlotGenerationReport:
+    """Make the slots that the weekly rules minus closures ask for, `weeks` from `start`.
+
+    Idempotent: a second run changes nothing. Slots that no rule asks for any more
+    are deleted when nobody ever claimed them, blocked when they only have
+    history (cancelled appointments), and left alone when they hold an
+    appointment or a live hold: those are reported as conflicts. Past slots are
+    never touched, nor slots that staff made by hand.
+    """
+    now = now or timezone.now()
+    first = max(start, timezone.localdate(now))
+    last = start + timedelta(weeks=weeks) - timedelta(days=1)
+    report = SlotGenerationReport()
+    if last < first:
+        return report
+
+    desired = _desired_slots(first=first, last=last, now=now)
+    existing = (
+        Slot.objects.filter(date__gte=first, date__lte=last, start__gte=now)
+        .annotate(
+            seats_in_use=Count("bookings", filter=seat_taken_q(now=now, prefix="bookings__")),
+            claims=Count("bookings", filter=~Q(bookings__status=Booking.Status.EXPIRED)),
+        )
+        .order_by()
+    )
+    to_update: list[Slot] = []
+    to_delete: list[int] = []
+    to_retire: list[int] = []
+    for slot in existing:
+        wanted = desired.pop((slot.clinician_id, slot.start), None)
+        if slot.rule_id is None:
+            continue  # made by hand: staff own it
+        if wanted is None:
+            if slot.seats_in_use:
+                report.conflicts.append(slot)
+            elif slot.claims:
+                if not slot.blocked:
+                    to_retire.append(slot.pk)
+            else:
+                to_delete.append(slot.pk)
+            continue
+        same_place = (slot.service_id, slot.location_id, slot.end) == (
+            wanted.service_id,
+            wanted.location_id,
+            wanted.end,
+        )
+        if same_place and slot.capacity == wanted.capacity and slot.rule_id == wanted.rule_id:
+            continue
+        if slot.seats_in_use and (not same_place or wanted.capacity < slot.seats_in_use):
+            report.conflicts.append(slot)
+            continue
+        slot.service_id, slot.location_id, slot.end = wanted.service_id, wanted.location_id, wanted.end
+        slot.capacity, slot.rule_id = wanted.capacity, wanted.rule_id
+        to_update.append(slot)
+
+    with transaction.atomic():
+        Slot.objects.bulk_create(desired.values(), batch_size=1000, ignore_conflicts=True)
+        Slot.objects.bulk_update(
+            to_update, ["service", "location", "end", "capacity", "rule"], batch_size=1000
+        )
+        # Expired holds are no history worth keeping; they must not pin a slot.
+        Booking.objects.filter(slot_id__in=to_delete, status=Booking.Status.EXPIRED).delete()
+        Slot.objects.filter(pk__in=to_delete).delete()
+        Slot.objects.filter(pk__in=to_retire).update(blocked=True)
+    report.created = len(desired)
+    report.updated = len(to_update)
+    report.removed = len(to_delete)
+    report.retired = len(to_retire)
+    return report

@@ -1,0 +1,26 @@
+"""Shared fixtures.
+
+Tests that need PostgreSQL (the `concurrency` marker) fail when the database is
+not PostgreSQL and `SPREEKUUR_REQUIRE_SERVICES=1` (as in CI and `make test`);
+only a developer who deliberately runs the suite on SQLite sees them skipped,
+with the reason printed.
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+
+
+@pytest.fixture
+def postgresql():
+    if "postgresql" not in settings.DATABASES["default"]["ENGINE"]:
+        message = "needs PostgreSQL: set DATABASE_URL=postgres://…"
+        if os.environ.get("SPREEKUUR_REQUIRE_SERVICES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
