@@ -1,0 +1,127 @@
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from appointments import services
+from appointments.models import AvailabilityRule, Booking, Slot
+from tests.factories import AvailabilityRuleFactory, BookingFactory, ClinicianFactory
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+UTC = ZoneInfo("UTC")
+
+pytestmark = pytest.mark.django_db
+
+# 2026-10-25 is the Sunday summer time ends; 2027-03-28 the Sunday it starts.
+BEFORE_WINTER_TIME = datetime(2026, 10, 19, 8, 0, tzinfo=AMSTERDAM)
+
+
+@time_machine.travel(BEFORE_WINTER_TIME, tick=False)
+def test_slots_keep_local_wall_clock_times_across_the_change_to_winter_time():
+    rule = AvailabilityRuleFactory(
+        weekday=AvailabilityRule.Weekday.TUESDAY, start_time=time(13, 0), end_time=time(14, 0),
+        valid_from=date(2026, 10, 19),
+    )
+    services.slots_generate(start=date(2026, 10, 19), weeks=2)
+
+    starts = [s.start for s in Slot.objects.filter(rule=rule).order_by("start")]
+    assert [s.astimezone(AMSTERDAM).time() for s in starts] == [time(13, 0), time(13, 30)] * 2
+    # 13:00 in Amsterdam is 11:00 UTC in summer and 12:00 UTC in winter.
+    assert starts[0].astimezone(UTC).hour == 11
+    assert starts[2].astimezone(UTC).hour == 12
+    assert [s.date for s in Slot.objects.filter(rule=rule).order_by("start")] == [
+        date(2026, 10, 20), date(2026, 10, 20), date(2026, 10, 27), date(2026, 10, 27)
+    ]
+
+
+@time_machine.travel(datetime(2027, 3, 22, 8, 0, tzinfo=AMSTERDAM), tick=False)
+def test_a_wall_clock_time_that_does_not_exist_gets_no_slot():
+    AvailabilityRuleFactory(
+        weekday=AvailabilityRule.Weekday.SUNDAY, start_time=time(1, 0), end_time=time(4, 0),
+        valid_from=date(2027, 3, 22),
+    )
+    services.slots_generate(start=date(2027, 3, 22), weeks=1)
+
+    local_times = sorted(s.start.astimezone(AMSTERDAM).time() for s in Slot.objects.all())
+    assert time(2, 0) not in local_times and time(2, 30) not in local_times
+    assert local_times == [time(1, 0), time(1, 30), time(3, 0), time(3, 30)]
+
+
+@time_machine.travel(BEFORE_WINTER_TIME, tick=False)
+def test_generation_is_idempotent():
+    AvailabilityRuleFactory(valid_from=date(2026, 10, 19))
+    first = services.slots_generate(start=date(2026, 10, 19), weeks=4)
+    count = Slot.objects.count()
+
+    second = services.slots_generate(start=date(2026, 10, 19), weeks=4)
+
+    assert first.created == count == 4 * 8
+    assert (second.created, second.updated, second.removed, second.retired) == (0, 0, 0, 0)
+    assert Slot.objects.count() == count
+
+
+@time_machine.travel(BEFORE_WINTER_TIME, tick=False)
+def test_closures_of_a_location_or_a_clinician_get_no_slots():
+    from appointments.models import Closure
+
+    rule = AvailabilityRuleFactory(valid_from=date(2026, 10, 19))
+    other = AvailabilityRuleFactory(valid_from=date(2026, 10, 19))
+    Closure.objects.create(starts_on=date(2026, 10, 20), ends_on=date(2026, 10, 20), location=rule.location, reason="Studiedag")
+    Closure.objects.create(starts_on=date(2026, 10, 27), ends_on=date(2026, 10, 28), clinician=other.clinician, reason="Ziek")
+
+    services.slots_generate(start=date(2026, 10, 19), weeks=2)
+
+    assert set(Slot.objects.filter(rule=rule).values_list("date", flat=True)) == {date(2026, 10, 27)}
+    assert set(Slot.objects.filter(rule=other).values_list("date", flat=True)) == {date(2026, 10, 20)}
+
+
+@time_machine.travel(BEFORE_WINTER_TIME, tick=False)
+def test_a_rule_change_never_removes_or_moves_a_booked_slot():
+    rule = AvailabilityRuleFactory(valid_from=date(2026, 10, 19), start_time=time(13, 0), end_time=time(15, 0))
+    services.slots_generate(start=date(2026, 10, 19), weeks=1)
+    booked_slot = Slot.objects.get(rule=rule, start=datetime(2026, 10, 20, 14, 0, tzinfo=AMSTERDAM))
+    booking = BookingFactory(slot=booked_slot)
+    cancelled_slot = Slot.objects.get(rule=rule, start=datetime(2026, 10, 20, 14, 30, tzinfo=AMSTERDAM))
+    BookingFactory(slot=cancelled_slot, status=Booking.Status.CANCELLED)
+
+    rule.start_time, rule.end_time = time(9, 0), time(10, 0)
+    rule.save()
+    report = services.slots_generate(start=date(2026, 10, 19), weeks=1)
+
+    booking.refresh_from_db()
+    assert booking.slot_id == booked_slot.pk
+    assert Slot.objects.filter(pk=booked_slot.pk, start=booked_slot.start).exists()
+    assert report.conflicts == [booked_slot]
+    # Never-claimed slots go, a slot with history stays but can no longer be booked.
+    assert report.removed == 2
+    assert Slot.objects.get(pk=cancelled_slot.pk).blocked
+    assert report.created == 2
+
+
+@time_machine.travel(BEFORE_WINTER_TIME, tick=False)
+def test_past_slots_are_never_touched():
+    rule = AvailabilityRuleFactory(weekday=AvailabilityRule.Weekday.MONDAY, valid_from=date(2026, 10, 12),
+                                   start_time=time(6, 0), end_time=time(7, 0))
+    past = Slot.objects.create(
+        clinician=rule.clinician, service=rule.service, location=rule.location, rule=rule,
+        start=datetime(2026, 10, 19, 6, 0, tzinfo=AMSTERDAM), end=datetime(2026, 10, 19, 6, 30, tzinfo=AMSTERDAM),
+        date=date(2026, 10, 19),
+    )
+    rule.delete()
+
+    services.slots_generate(start=date(2026, 10, 12), weeks=2)
+
+    assert Slot.objects.filter(pk=past.pk).exists()
+
+
+@time_machine.travel(BEFORE_WINTER_TIME, tick=False)
+def test_generate_slots_command_reports_what_it_did(capsys):
+    clinician = ClinicianFactory()
+    AvailabilityRuleFactory(clinician=clinician, valid_from=date(2026, 10, 19))
+
+    call_command("generate_slots", "--weeks", "2")
+
+    assert "16 created" in capsys.readouterr().out
+    assert Slot.objects.count() == 16
