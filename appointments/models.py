@@ -62,7 +62,9 @@ class Service(BilingualMixin, models.Model):
     description_en = models.TextField(_("beschrijving (EN)"), blank=True)
     what_to_bring_nl = models.TextField(_("wat neem je mee (NL)"), blank=True)
     what_to_bring_en = models.TextField(_("wat neem je mee (EN)"), blank=True)
-    slot_minutes = models.PositiveSmallIntegerField(_("duur van een afspraak (minuten)"), default=30)
+    slot_minutes = models.PositiveSmallIntegerField(
+        _("duur van een afspraak (minuten)"), default=30
+    )
     booking_horizon_days = models.PositiveSmallIntegerField(
         _("hoe ver vooruit te boeken (dagen)"), default=28
     )
@@ -108,7 +110,9 @@ class Clinician(models.Model):
 
     display_name = models.CharField(_("naam voor cliënten"), max_length=100)
     profession = models.CharField(_("beroep"), max_length=30, choices=Profession.choices)
-    services = models.ManyToManyField(Service, verbose_name=_("spreekuren"), related_name="clinicians")
+    services = models.ManyToManyField(
+        Service, verbose_name=_("spreekuren"), related_name="clinicians"
+    )
     locations = models.ManyToManyField(
         Location, verbose_name=_("locaties"), related_name="clinicians"
     )
@@ -172,7 +176,9 @@ class AvailabilityRule(models.Model):
         verbose_name_plural = _("vaste beschikbaarheid")
         ordering = ["clinician", "weekday", "start_time"]
         constraints = [
-            models.CheckConstraint(condition=Q(end_time__gt=models.F("start_time")), name="rule_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")), name="rule_ends_after_start"
+            ),
             models.CheckConstraint(condition=Q(capacity__gte=1), name="rule_capacity_positive"),
             models.CheckConstraint(
                 condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
@@ -219,7 +225,9 @@ class Closure(models.Model):
         verbose_name_plural = _("sluitingen")
         ordering = ["-starts_on"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_on__gte=models.F("starts_on")), name="closure_valid_range"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")), name="closure_valid_range"
+            ),
             models.CheckConstraint(
                 condition=Q(location__isnull=False, clinician__isnull=True)
                 | Q(location__isnull=True, clinician__isnull=False),
@@ -228,7 +236,9 @@ class Closure(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.starts_on:%d-%m-%Y}–{self.ends_on:%d-%m-%Y}: {self.location or self.clinician}"
+        return (
+            f"{self.starts_on:%d-%m-%Y}–{self.ends_on:%d-%m-%Y}: {self.location or self.clinician}"
+        )
 
 
 class Slot(models.Model):
@@ -264,12 +274,18 @@ class Slot(models.Model):
         verbose_name_plural = _("tijdsloten")
         ordering = ["start", "clinician"]
         constraints = [
-            models.UniqueConstraint(fields=["clinician", "start"], name="slot_unique_clinician_start"),
-            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="slot_ends_after_start"),
+            models.UniqueConstraint(
+                fields=["clinician", "start"], name="slot_unique_clinician_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="slot_ends_after_start"
+            ),
             models.CheckConstraint(condition=Q(capacity__gte=1), name="slot_capacity_positive"),
         ]
         indexes = [
-            models.Index(fields=["service", "location", "start"], name="slot_service_location_start"),
+            models.Index(
+                fields=["service", "location", "start"], name="slot_service_location_start"
+            ),
             models.Index(fields=["location", "date"], name="slot_location_date"),
         ]
 
@@ -377,17 +393,25 @@ class Booking(models.Model):
     APPOINTMENT_STATUSES = (Status.CONFIRMED, Status.ATTENDED, Status.NO_SHOW)
 
     public_id = models.UUIDField(_("publieke id"), default=uuid.uuid4, unique=True, editable=False)
-    slot = models.ForeignKey(Slot, verbose_name=_("tijdslot"), on_delete=models.PROTECT, related_name="bookings")
+    slot = models.ForeignKey(
+        Slot, verbose_name=_("tijdslot"), on_delete=models.PROTECT, related_name="bookings"
+    )
     seat = models.PositiveSmallIntegerField(_("plaats"), default=0)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.HELD)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.HELD
+    )
     held_until = models.DateTimeField(_("vastgehouden tot"), null=True, blank=True)
     reference = models.CharField(_("referentie"), max_length=9, unique=True, null=True, blank=True)
     manage_token_hash = models.CharField(
         _("hash van beheerlink"), max_length=64, unique=True, null=True, blank=True, editable=False
     )
     nickname = models.CharField(_("aanspreeknaam"), max_length=50, blank=True)
-    language = models.CharField(_("taal"), max_length=2, choices=Language.choices, default=Language.DUTCH)
-    source = models.CharField(_("bron"), max_length=10, choices=Source.choices, default=Source.ONLINE)
+    language = models.CharField(
+        _("taal"), max_length=2, choices=Language.choices, default=Language.DUTCH
+    )
+    source = models.CharField(
+        _("bron"), max_length=10, choices=Source.choices, default=Source.ONLINE
+    )
     acute_risk = models.BooleanField(_("triage: acuut risico"), default=False)
     # Rises on every change of time or status, for the SEQUENCE of calendar files.
     sequence = models.PositiveIntegerField(_("versie"), default=0)
@@ -430,7 +454,11 @@ class Booking(models.Model):
 
     def hold_is_live(self, now=None) -> bool:
         now = now or timezone.now()
-        return self.status == self.Status.HELD and self.held_until is not None and self.held_until > now
+        return (
+            self.status == self.Status.HELD
+            and self.held_until is not None
+            and self.held_until > now
+        )
 
     def hold_seconds_left(self, now=None) -> int:
         now = now or timezone.now()
@@ -455,7 +483,9 @@ class IntakeAnswer(models.Model):
         verbose_name_plural = _("intake-antwoorden")
         ordering = ["booking", "question__order", "question_id"]
         constraints = [
-            models.UniqueConstraint(fields=["booking", "question"], name="answer_unique_per_question"),
+            models.UniqueConstraint(
+                fields=["booking", "question"], name="answer_unique_per_question"
+            ),
         ]
 
     def __str__(self) -> str:

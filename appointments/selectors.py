@@ -134,9 +134,7 @@ def services_active() -> QuerySet[Service]:
 
 
 def locations_for_service(*, service: Service) -> QuerySet[Location]:
-    return (
-        Location.objects.filter(active=True, rules__service=service).distinct().order_by("name")
-    )
+    return Location.objects.filter(active=True, rules__service=service).distinct().order_by("name")
 
 
 def intake_questions_for_service(*, service: Service) -> list[IntakeQuestion]:

@@ -368,9 +368,7 @@ def _desired_slots(*, first: date, last: date, now: datetime) -> dict[tuple[int,
     return desired
 
 
-def slots_generate(
-    *, start: date, weeks: int, now: datetime | None = None
-) -> SlotGenerationReport:
+def slots_generate(*, start: date, weeks: int, now: datetime | None = None) -> SlotGenerationReport:
     """Make the slots that the weekly rules minus closures ask for, `weeks` from `start`.
 
     Idempotent: a second run changes nothing. Slots that no rule asks for any more
@@ -421,7 +419,11 @@ def slots_generate(
         if slot.seats_in_use and (not same_place or wanted.capacity < slot.seats_in_use):
             report.conflicts.append(slot)
             continue
-        slot.service_id, slot.location_id, slot.end = wanted.service_id, wanted.location_id, wanted.end
+        slot.service_id, slot.location_id, slot.end = (
+            wanted.service_id,
+            wanted.location_id,
+            wanted.end,
+        )
         slot.capacity, slot.rule_id = wanted.capacity, wanted.rule_id
         to_update.append(slot)
 

@@ -118,9 +118,7 @@ def intake(request: HttpRequest, public_id) -> HttpResponse:
     if request.method == "POST" and "alternative_slot" in request.POST:
         lost = True  # the form was shown with alternatives; show them again if invalid
     alternatives = selectors.slots_nearest_free(slot=held.slot, now=now) if lost else ()
-    form = IntakeForm(
-        request.POST or None, questions=questions, alternatives=alternatives
-    )
+    form = IntakeForm(request.POST or None, questions=questions, alternatives=alternatives)
     if request.method == "POST" and form.is_valid():
         try:
             confirmed = _confirm(request, held=held, form=form)
@@ -133,7 +131,10 @@ def intake(request: HttpRequest, public_id) -> HttpResponse:
             form.is_valid()
             form.add_error(
                 "alternative_slot" if "alternative_slot" in form.fields else None,
-                _("De tijd die je koos is niet meer vrij. Kies een andere tijd; je antwoorden blijven bewaard."),
+                _(
+                    "De tijd die je koos is niet meer vrij. "
+                    "Kies een andere tijd; je antwoorden blijven bewaard."
+                ),
             )
             lost = True
         else:
@@ -159,7 +160,8 @@ def _confirm(request: HttpRequest, *, held: Booking, form: IntakeForm) -> servic
     alternative = form.cleaned_data.get("alternative_slot")
     if alternative:
         new_hold = services.slot_hold(slot_id=alternative, release=[str(held.public_id)])
-        request.session[SESSION_HOLDS] = [str(new_hold.public_id)]
+        # Both ids stay this browser's: the form posts back to the first one's URL.
+        request.session[SESSION_HOLDS] = [str(held.public_id), str(new_hold.public_id)]
         hold_id = new_hold.public_id
     return services.booking_confirm(
         hold_public_id=hold_id,
@@ -201,7 +203,8 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 def manage_ics(request: HttpRequest, token: str) -> HttpResponse:
     booking = _booking_or_404(token)
     response = HttpResponse(
-        booking_ics(booking=booking, manage_token=token), content_type="text/calendar; charset=utf-8"
+        booking_ics(booking=booking, manage_token=token),
+        content_type="text/calendar; charset=utf-8",
     )
     # A neutral file name: downloads folders are seen by others too.
     response["Content-Disposition"] = 'attachment; filename="afspraak.ics"'
@@ -218,9 +221,15 @@ def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:
         except services.BookingNotChangeable:
             messages.error(request, _("Deze afspraak kan niet meer worden afgezegd."))
         else:
-            messages.success(request, _("Je afspraak is afgezegd. De tijd is weer vrij voor iemand anders."))
+            messages.success(
+                request, _("Je afspraak is afgezegd. De tijd is weer vrij voor iemand anders.")
+            )
         return redirect("appointments:manage", token=token)
-    return render(request, "appointments/cancel.html", {"booking": booking, "slot": booking.slot, "token": token})
+    return render(
+        request,
+        "appointments/cancel.html",
+        {"booking": booking, "slot": booking.slot, "token": token},
+    )
 
 
 @never_cache

@@ -102,7 +102,9 @@ class IntakeChoiceFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = models.IntakeChoice
 
-    question = factory.SubFactory(IntakeQuestionFactory, kind=models.IntakeQuestion.Kind.SINGLE_CHOICE)
+    question = factory.SubFactory(
+        IntakeQuestionFactory, kind=models.IntakeQuestion.Kind.SINGLE_CHOICE
+    )
     code = factory.Sequence(lambda n: f"keuze-{n}")
     text_nl = factory.Sequence(lambda n: f"Keuze {n}")
     text_en = factory.Sequence(lambda n: f"Choice {n}")

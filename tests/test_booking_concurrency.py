@@ -72,7 +72,9 @@ def test_concurrent_holds_never_exceed_capacity(postgresql, capacity):
     holds = [o for o in outcomes if isinstance(o, Booking)]
     assert len(holds) == capacity
     assert all(isinstance(o, (Booking, services.SlotUnavailable)) for o in outcomes)
-    live = Booking.objects.filter(slot=slot, status=Booking.Status.HELD, held_until__gt=timezone.now())
+    live = Booking.objects.filter(
+        slot=slot, status=Booking.Status.HELD, held_until__gt=timezone.now()
+    )
     assert live.count() == capacity
 
 
@@ -93,7 +95,9 @@ def test_a_confirming_client_and_a_new_client_never_both_get_an_expired_seat(pos
     """The owner of an expired hold confirms while others race for its seat."""
     slot = SlotFactory(capacity=1)
     owner_hold = services.slot_hold(slot_id=slot.pk)
-    Booking.objects.filter(pk=owner_hold.pk).update(held_until=timezone.now() - timedelta(seconds=1))
+    Booking.objects.filter(pk=owner_hold.pk).update(
+        held_until=timezone.now() - timedelta(seconds=1)
+    )
 
     def action(index: int):
         if index == 0:
@@ -112,8 +116,13 @@ def test_a_confirming_client_and_a_new_client_never_both_get_an_expired_seat(pos
 def test_concurrent_reschedules_into_one_free_seat_move_one_booking(postgresql):
     target = SlotFactory(capacity=1)
     bookings = [
-        BookingFactory(slot=SlotFactory(service=target.service, location=target.location,
-                                        start=target.start + timedelta(hours=i + 1)))
+        BookingFactory(
+            slot=SlotFactory(
+                service=target.service,
+                location=target.location,
+                start=target.start + timedelta(hours=i + 1),
+            )
+        )
         for i in range(CLIENTS)
     ]
 

@@ -41,7 +41,11 @@ def test_a_client_holds_one_time_at_most():
 
     hold.refresh_from_db()
     assert hold.status == Booking.Status.EXPIRED
-    assert selectors.slots_bookable(service=first.service, now=timezone.now()).filter(pk=first.pk).exists()
+    assert (
+        selectors.slots_bookable(service=first.service, now=timezone.now())
+        .filter(pk=first.pk)
+        .exists()
+    )
 
 
 @pytest.mark.parametrize(
@@ -62,7 +66,9 @@ def test_blocked_past_too_soon_or_too_far_slots_cannot_be_held(change):
 
 def test_slots_in_a_closure_cannot_be_held():
     slot = SlotFactory()
-    Closure.objects.create(starts_on=slot.date, ends_on=slot.date, clinician=slot.clinician, reason="Ziek")
+    Closure.objects.create(
+        starts_on=slot.date, ends_on=slot.date, clinician=slot.clinician, reason="Ziek"
+    )
     with pytest.raises(services.SlotUnavailable):
         services.slot_hold(slot_id=slot.pk)
 
@@ -187,7 +193,9 @@ def test_a_past_or_cancelled_appointment_cannot_be_changed():
 
 def test_rescheduling_moves_the_booking_and_frees_the_old_slot():
     old = SlotFactory()
-    new = SlotFactory(service=old.service, location=old.location, start=old.start + timedelta(days=1))
+    new = SlotFactory(
+        service=old.service, location=old.location, start=old.start + timedelta(days=1)
+    )
     confirmed = _book(old)
 
     services.booking_reschedule(booking=confirmed.booking, slot_id=new.pk)
@@ -201,7 +209,9 @@ def test_rescheduling_moves_the_booking_and_frees_the_old_slot():
 
 def test_rescheduling_to_a_taken_slot_keeps_the_old_one():
     old = SlotFactory()
-    full = SlotFactory(service=old.service, location=old.location, start=old.start + timedelta(days=1))
+    full = SlotFactory(
+        service=old.service, location=old.location, start=old.start + timedelta(days=1)
+    )
     _book(full)
     booking = _book(old).booking
 
@@ -223,5 +233,9 @@ def test_the_database_refuses_a_second_live_claim_on_a_seat():
 
     booking = BookingFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
-        Booking.objects.create(slot=booking.slot, seat=0, status=Booking.Status.HELD,
-                               held_until=timezone.now() + timedelta(minutes=5))
+        Booking.objects.create(
+            slot=booking.slot,
+            seat=0,
+            status=Booking.Status.HELD,
+            held_until=timezone.now() + timedelta(minutes=5),
+        )

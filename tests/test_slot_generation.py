@@ -1,4 +1,4 @@
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,7 +21,9 @@ BEFORE_WINTER_TIME = datetime(2026, 10, 19, 8, 0, tzinfo=AMSTERDAM)
 @time_machine.travel(BEFORE_WINTER_TIME, tick=False)
 def test_slots_keep_local_wall_clock_times_across_the_change_to_winter_time():
     rule = AvailabilityRuleFactory(
-        weekday=AvailabilityRule.Weekday.TUESDAY, start_time=time(13, 0), end_time=time(14, 0),
+        weekday=AvailabilityRule.Weekday.TUESDAY,
+        start_time=time(13, 0),
+        end_time=time(14, 0),
         valid_from=date(2026, 10, 19),
     )
     services.slots_generate(start=date(2026, 10, 19), weeks=2)
@@ -32,14 +34,19 @@ def test_slots_keep_local_wall_clock_times_across_the_change_to_winter_time():
     assert starts[0].astimezone(UTC).hour == 11
     assert starts[2].astimezone(UTC).hour == 12
     assert [s.date for s in Slot.objects.filter(rule=rule).order_by("start")] == [
-        date(2026, 10, 20), date(2026, 10, 20), date(2026, 10, 27), date(2026, 10, 27)
+        date(2026, 10, 20),
+        date(2026, 10, 20),
+        date(2026, 10, 27),
+        date(2026, 10, 27),
     ]
 
 
 @time_machine.travel(datetime(2027, 3, 22, 8, 0, tzinfo=AMSTERDAM), tick=False)
 def test_a_wall_clock_time_that_does_not_exist_gets_no_slot():
     AvailabilityRuleFactory(
-        weekday=AvailabilityRule.Weekday.SUNDAY, start_time=time(1, 0), end_time=time(4, 0),
+        weekday=AvailabilityRule.Weekday.SUNDAY,
+        start_time=time(1, 0),
+        end_time=time(4, 0),
         valid_from=date(2027, 3, 22),
     )
     services.slots_generate(start=date(2027, 3, 22), weeks=1)
@@ -68,22 +75,40 @@ def test_closures_of_a_location_or_a_clinician_get_no_slots():
 
     rule = AvailabilityRuleFactory(valid_from=date(2026, 10, 19))
     other = AvailabilityRuleFactory(valid_from=date(2026, 10, 19))
-    Closure.objects.create(starts_on=date(2026, 10, 20), ends_on=date(2026, 10, 20), location=rule.location, reason="Studiedag")
-    Closure.objects.create(starts_on=date(2026, 10, 27), ends_on=date(2026, 10, 28), clinician=other.clinician, reason="Ziek")
+    Closure.objects.create(
+        starts_on=date(2026, 10, 20),
+        ends_on=date(2026, 10, 20),
+        location=rule.location,
+        reason="Studiedag",
+    )
+    Closure.objects.create(
+        starts_on=date(2026, 10, 27),
+        ends_on=date(2026, 10, 28),
+        clinician=other.clinician,
+        reason="Ziek",
+    )
 
     services.slots_generate(start=date(2026, 10, 19), weeks=2)
 
-    assert set(Slot.objects.filter(rule=rule).values_list("date", flat=True)) == {date(2026, 10, 27)}
-    assert set(Slot.objects.filter(rule=other).values_list("date", flat=True)) == {date(2026, 10, 20)}
+    assert set(Slot.objects.filter(rule=rule).values_list("date", flat=True)) == {
+        date(2026, 10, 27)
+    }
+    assert set(Slot.objects.filter(rule=other).values_list("date", flat=True)) == {
+        date(2026, 10, 20)
+    }
 
 
 @time_machine.travel(BEFORE_WINTER_TIME, tick=False)
 def test_a_rule_change_never_removes_or_moves_a_booked_slot():
-    rule = AvailabilityRuleFactory(valid_from=date(2026, 10, 19), start_time=time(13, 0), end_time=time(15, 0))
+    rule = AvailabilityRuleFactory(
+        valid_from=date(2026, 10, 19), start_time=time(13, 0), end_time=time(15, 0)
+    )
     services.slots_generate(start=date(2026, 10, 19), weeks=1)
     booked_slot = Slot.objects.get(rule=rule, start=datetime(2026, 10, 20, 14, 0, tzinfo=AMSTERDAM))
     booking = BookingFactory(slot=booked_slot)
-    cancelled_slot = Slot.objects.get(rule=rule, start=datetime(2026, 10, 20, 14, 30, tzinfo=AMSTERDAM))
+    cancelled_slot = Slot.objects.get(
+        rule=rule, start=datetime(2026, 10, 20, 14, 30, tzinfo=AMSTERDAM)
+    )
     BookingFactory(slot=cancelled_slot, status=Booking.Status.CANCELLED)
 
     rule.start_time, rule.end_time = time(9, 0), time(10, 0)
@@ -102,11 +127,19 @@ def test_a_rule_change_never_removes_or_moves_a_booked_slot():
 
 @time_machine.travel(BEFORE_WINTER_TIME, tick=False)
 def test_past_slots_are_never_touched():
-    rule = AvailabilityRuleFactory(weekday=AvailabilityRule.Weekday.MONDAY, valid_from=date(2026, 10, 12),
-                                   start_time=time(6, 0), end_time=time(7, 0))
+    rule = AvailabilityRuleFactory(
+        weekday=AvailabilityRule.Weekday.MONDAY,
+        valid_from=date(2026, 10, 12),
+        start_time=time(6, 0),
+        end_time=time(7, 0),
+    )
     past = Slot.objects.create(
-        clinician=rule.clinician, service=rule.service, location=rule.location, rule=rule,
-        start=datetime(2026, 10, 19, 6, 0, tzinfo=AMSTERDAM), end=datetime(2026, 10, 19, 6, 30, tzinfo=AMSTERDAM),
+        clinician=rule.clinician,
+        service=rule.service,
+        location=rule.location,
+        rule=rule,
+        start=datetime(2026, 10, 19, 6, 0, tzinfo=AMSTERDAM),
+        end=datetime(2026, 10, 19, 6, 30, tzinfo=AMSTERDAM),
         date=date(2026, 10, 19),
     )
     rule.delete()

@@ -32,7 +32,10 @@ class Command(BaseCommand):
         report = slots_generate(start=start or timezone.localdate(), weeks=weeks)
         self.stdout.write(f"Slots: {report}")
         for slot in report.conflicts:
+            start = timezone.localtime(slot.start)
             self.stdout.write(
-                self.style.WARNING(f"  conflict: slot {slot.pk} at {timezone.localtime(slot.start):%Y-%m-%d %H:%M} "
-                                   "has a booking but no rule asks for it any more")
+                self.style.WARNING(
+                    f"  conflict: slot {slot.pk} at {start:%Y-%m-%d %H:%M} has a booking "
+                    "but no rule asks for it any more"
+                )
             )
