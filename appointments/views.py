@@ -118,7 +118,12 @@ def intake(request: HttpRequest, public_id) -> HttpResponse:
     if request.method == "POST" and "alternative_slot" in request.POST:
         lost = True  # the form was shown with alternatives; show them again if invalid
     alternatives = selectors.slots_nearest_free(slot=held.slot, now=now) if lost else ()
-    form = IntakeForm(request.POST or None, questions=questions, alternatives=alternatives)
+    # Not `request.POST or None`: an intake with every question left open is valid.
+    form = IntakeForm(
+        request.POST if request.method == "POST" else None,
+        questions=questions,
+        alternatives=alternatives,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             confirmed = _confirm(request, held=held, form=form)
@@ -284,3 +289,14 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "errors/csrf.html", status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "errors/404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No context processors: the database or the session store may be what is down.
+    from django.template.loader import get_template
+
+    return HttpResponse(get_template("errors/500.html").render({}), status=500)

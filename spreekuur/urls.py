@@ -8,3 +8,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("appointments.urls")),
 ]
+
+# Friendly, bilingual error pages; the 500 page needs no database.
+handler404 = "appointments.views.page_not_found"
+handler500 = "appointments.views.server_error"
