@@ -81,13 +81,23 @@ def monday_of(day: date) -> date:
 
 
 def week_of_free_times(
-    *, service: Service, location: Location, monday: date, now: datetime
+    *, service: Service, location: Location, monday: date | None, now: datetime
 ) -> WeekOfTimes:
     """Free times a week at a time, one per start time (whichever clinician has it).
 
-    Makes one query whatever the number of slots.
+    Without a week asked for, the week of the first free time. Makes two queries
+    at most, whatever the number of slots.
     """
     today = timezone.localdate(now)
+    if monday is None:
+        first_free = (
+            slots_bookable(service=service, now=now)
+            .filter(location=location)
+            .order_by("start")
+            .values_list("date", flat=True)
+            .first()
+        )
+        monday = first_free or today
     first_monday = monday_of(today)
     last_monday = monday_of(today + timedelta(days=service.booking_horizon_days))
     monday = min(max(monday_of(monday), first_monday), last_monday)

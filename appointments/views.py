@@ -29,11 +29,12 @@ def _active_language() -> str:
     return (translation.get_language() or "nl")[:2]
 
 
-def _requested_monday(request: HttpRequest) -> date:
+def _requested_week(request: HttpRequest) -> date | None:
+    """The week asked for in `?week=YYYY-MM-DD`; None when absent or malformed."""
     form = WeekForm(request.GET)
-    if form.is_valid() and form.cleaned_data["week"]:
+    if form.is_valid():
         return form.cleaned_data["week"]
-    return timezone.localdate()
+    return None
 
 
 @require_GET
@@ -57,7 +58,7 @@ def times(request: HttpRequest, service_id: int, location_id: int) -> HttpRespon
     service = get_object_or_404(selectors.services_active(), pk=service_id)
     location = get_object_or_404(Location, pk=location_id, active=True)
     week = selectors.week_of_free_times(
-        service=service, location=location, monday=_requested_monday(request), now=timezone.now()
+        service=service, location=location, monday=_requested_week(request), now=timezone.now()
     )
     return render(
         request,
@@ -268,7 +269,7 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
     week = selectors.week_of_free_times(
         service=slot.service,
         location=slot.location,
-        monday=_requested_monday(request) if "week" in request.GET else slot.date,
+        monday=_requested_week(request) or slot.date,
         now=timezone.now(),
     )
     return render(

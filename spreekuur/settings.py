@@ -183,7 +183,10 @@ CSRF_COOKIE_NAME = "__Host-csrftoken" if PRODUCTION else "csrftoken"
 CSRF_FAILURE_VIEW = "appointments.views.csrf_failure"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# Not "no-referrer": with it, browsers send `Origin: null` on form posts and
+# Django's CSRF check refuses every form. "same-origin" sends no Referer to any
+# other host, so the manage token in a URL only ever reaches this server.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=PRODUCTION)

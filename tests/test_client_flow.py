@@ -288,3 +288,11 @@ def test_english_pages_show_the_english_name(client):
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert "STI clinic" in client.get("/").content.decode()
     assert slot
+
+
+def test_without_a_week_the_page_opens_at_the_first_free_time(client):
+    slot = SlotFactory(start=timezone.now() + timedelta(days=20))
+
+    response = client.get(reverse("appointments:times", args=[slot.service.pk, slot.location.pk]))
+
+    assert f'value="{slot.pk}"' in response.content.decode()

@@ -224,7 +224,8 @@ def test_optional_fields_say_so_and_required_fields_do_not(form_class, render, r
         == "(niet verplicht)"
     )
     assert (
-        page.find("label", **{"for": "id_note"}).find(css_class="ams-hint").text == "(niet verplicht)"
+        page.find("label", **{"for": "id_note"}).find(css_class="ams-hint").text
+        == "(niet verplicht)"
     )
     assert page.by_id("id_contact").find("legend").find_all(css_class="ams-hint") == []
     assert (
