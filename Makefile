@@ -13,7 +13,26 @@ PYTEST_ARGS ?=
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# Debian packages, installed when missing (this needs root, as on the project's
+# machines and in CI): a compiler and libpq headers to build psycopg2, gettext to
+# compile the translations, and chromium for the browser tests.
+define ensure_debian_packages
+	@missing=""; for pair in $(1); do \
+		command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing Debian packages:$$missing"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+		else \
+			echo "Please install these Debian packages first:$$missing" >&2; exit 1; \
+		fi; \
+	fi
+endef
+
 $(BIN)/python:
+	$(call ensure_debian_packages,gcc:gcc pg_config:libpq-dev msgfmt:gettext)
 	$(PYTHON) -m venv $(VENV)
 
 # The stamps make `pip install` and `npm ci` run again only when their input changes.
@@ -47,6 +66,7 @@ test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/spreekuur
 test: export REDIS_URL ?= redis://127.0.0.1:6379/0
 test: export SPREEKUUR_REQUIRE_SERVICES ?= $(if $(findstring sqlite,$(DATABASE_URL)),0,1)
 test: install ## Run the test suite on PostgreSQL (pass options in PYTEST_ARGS="...")
+	$(call ensure_debian_packages,chromium:chromium)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.requirements.stamp ## Check code style with ruff
