@@ -547,11 +547,11 @@ def test_error_pages_extend_the_base_page(template_name, language, rf):
 def test_server_error_page_stands_alone(settings):
     """Django renders 500.html with an empty context and no request: it must need neither."""
     settings.DEBUG = False
-    with translation.override("en"):
+    with translation.override("nl"):
         html = render_to_string("errors/500.html")
     page = parse(html)
 
-    assert page.find("html").attrs["lang"] == "en"
+    assert page.find("html").attrs["lang"] == "nl"
     assert page.find("h1").text == "Er ging iets mis"
     assert "/static/ams/css/index.css" in [
         link.attrs["href"] for link in page.find_all("link", rel="stylesheet")
