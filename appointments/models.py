@@ -53,6 +53,10 @@ class Location(models.Model):
         return f"{self.address}, {self.postal_code} {self.city}"
 
 
+def default_reminder_hours() -> list[int]:
+    return [24, 2]
+
+
 class Service(BilingualMixin, models.Model):
     """A consultation hour ("spreekuur") that clients can book."""
 
@@ -72,6 +76,12 @@ class Service(BilingualMixin, models.Model):
         _("minimale tijd vooraf (minuten)"),
         default=60,
         help_text=_("Een tijd die eerder begint dan dit, is niet meer online te boeken."),
+    )
+    reminder_hours = models.JSONField(
+        _("herinneringen (uren vooraf)"),
+        default=default_reminder_hours,
+        blank=True,
+        help_text=_("Bijvoorbeeld [24, 2]: een dag en twee uur voor de afspraak. Leeg: geen."),
     )
     order = models.PositiveSmallIntegerField(_("volgorde"), default=0)
     active = models.BooleanField(_("actief"), default=True)
@@ -368,6 +378,11 @@ class IntakeChoice(BilingualMixin, models.Model):
         return self.bilingual("text")
 
 
+class ContactChannel(models.TextChoices):
+    EMAIL = "email", _("e-mail")
+    SMS = "sms", _("sms")
+
+
 class Booking(models.Model):
     """A client's claim on one seat of a slot: first a hold, then an appointment."""
 
@@ -405,7 +420,16 @@ class Booking(models.Model):
     manage_token_hash = models.CharField(
         _("hash van beheerlink"), max_length=64, unique=True, null=True, blank=True, editable=False
     )
+    # The manage link itself, encrypted, only while a message that carries it may
+    # still go out; looking a booking up always goes through the hash.
+    manage_token_sealed = models.TextField(blank=True, editable=False)
     nickname = models.CharField(_("aanspreeknaam"), max_length=50, blank=True)
+    # Contact details exist only for messages, with consent; see Contact.
+    email = models.EmailField(_("e-mailadres"), blank=True)
+    phone = models.CharField(_("mobiel nummer"), max_length=20, blank=True, help_text="E.164")
+    contact_channel = models.CharField(
+        _("berichten via"), max_length=5, choices=ContactChannel.choices, blank=True
+    )
     language = models.CharField(
         _("taal"), max_length=2, choices=Language.choices, default=Language.DUTCH
     )
@@ -490,3 +514,142 @@ class IntakeAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.booking} · {self.question_id}"
+
+
+class WaitlistEntry(models.Model):
+    """A client waiting for a time of a service; offered the first slot that frees up."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("wacht")
+        OFFERED = "offered", _("aanbod verstuurd")
+        BOOKED = "booked", _("geboekt")
+        CANCELLED = "cancelled", _("afgemeld")
+
+    public_id = models.UUIDField(_("publieke id"), default=uuid.uuid4, unique=True, editable=False)
+    service = models.ForeignKey(
+        Service, verbose_name=_("spreekuur"), on_delete=models.CASCADE, related_name="waitlist"
+    )
+    location = models.ForeignKey(
+        Location,
+        verbose_name=_("locatie"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="waitlist",
+        help_text=_("Leeg: elke locatie."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.WAITING
+    )
+    email = models.EmailField(_("e-mailadres"), blank=True)
+    phone = models.CharField(_("mobiel nummer"), max_length=20, blank=True)
+    contact_channel = models.CharField(
+        _("berichten via"), max_length=5, choices=ContactChannel.choices
+    )
+    language = models.CharField(
+        _("taal"), max_length=2, choices=Booking.Language.choices, default=Booking.Language.DUTCH
+    )
+    # The current offer: a hold on one slot, opened by a secret link (hash only).
+    offer = models.OneToOneField(
+        Booking,
+        verbose_name=_("aanbod"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="waitlist_entry",
+    )
+    offer_token_hash = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )
+    offer_token_sealed = models.TextField(blank=True, editable=False)
+    offers_made = models.PositiveSmallIntegerField(_("aantal aanbiedingen"), default=0)
+    created_at = models.DateTimeField(_("aangemeld"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("wachtlijstaanmelding")
+        verbose_name_plural = _("wachtlijst")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(email="", phone=""), name="waitlist_has_contact"),
+        ]
+        indexes = [models.Index(fields=["service", "status", "created_at"], name="waitlist_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.service} · {self.get_status_display()} · {self.created_at:%d-%m-%Y}"
+
+
+class Message(models.Model):
+    """One message to send: the outbox.
+
+    A row is written in the same transaction as the booking change that causes
+    it, so a message is never lost to a crash between the two. It holds no
+    contact details: those are read from the booking or waitlist entry at the
+    moment of sending, so a client who removes them stops every pending message.
+    """
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", _("bevestiging")
+        REMINDER = "reminder", _("herinnering")
+        CANCEL_RECEIPT = "cancel_receipt", _("afzegging door cliënt")
+        RESCHEDULE_RECEIPT = "reschedule_receipt", _("verzetting door cliënt")
+        CANCELLED_BY_STAFF = "staff_cancel", _("afzegging door GGD")
+        RESCHEDULED_BY_STAFF = "staff_move", _("verzetting door GGD")
+        WAITLIST_OFFER = "waitlist_offer", _("aanbod wachtlijst")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("wacht")
+        SENDING = "sending", _("wordt verstuurd")
+        SENT = "sent", _("verstuurd")
+        FAILED = "failed", _("mislukt")
+        CANCELLED = "cancelled", _("vervallen")
+
+    public_id = models.UUIDField(_("publieke id"), default=uuid.uuid4, unique=True, editable=False)
+    booking = models.ForeignKey(
+        Booking,
+        verbose_name=_("afspraak"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="messages",
+    )
+    waitlist_entry = models.ForeignKey(
+        WaitlistEntry,
+        verbose_name=_("wachtlijstaanmelding"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="messages",
+    )
+    kind = models.CharField(_("soort"), max_length=20, choices=Kind.choices)
+    channel = models.CharField(_("kanaal"), max_length=5, choices=ContactChannel.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    due_at = models.DateTimeField(_("versturen vanaf"))
+    # For a reminder: the appointment start it is about, so a moved appointment
+    # never gets a reminder for its old time.
+    appointment_start = models.DateTimeField(_("afspraak om"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("pogingen"), default=0)
+    claimed_until = models.DateTimeField(_("in behandeling tot"), null=True, blank=True)
+    last_error = models.CharField(_("laatste fout"), max_length=200, blank=True)
+    sent_at = models.DateTimeField(_("verstuurd op"), null=True, blank=True)
+    provider_id = models.CharField(_("id bij de verzender"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("bericht")
+        verbose_name_plural = _("berichten")
+        ordering = ["due_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(booking__isnull=False) | Q(waitlist_entry__isnull=False),
+                name="message_has_recipient",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="message_due"),
+            models.Index(fields=["status", "claimed_until"], name="message_claimed"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.get_channel_display()} · {self.get_status_display()}"

@@ -26,7 +26,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from .models import AvailabilityRule, Booking, Closure, IntakeAnswer, IntakeQuestion, Slot
+from .crypto import seal
+from .models import (
+    AvailabilityRule,
+    Booking,
+    Closure,
+    ContactChannel,
+    IntakeAnswer,
+    IntakeQuestion,
+    Slot,
+)
+from .notifications import outbox
 from .selectors import hash_manage_token, seat_taken_q, slots_bookable
 
 LOCAL_TZ = ZoneInfo(settings.TIME_ZONE)
@@ -51,6 +61,37 @@ class IntakeResponse:
     question: IntakeQuestion
     # A choice code, a list of codes (multiple choice), "yes"/"no", or typed text.
     value: str | list[str]
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    """Optional, for messages only; the form has validated and normalised them."""
+
+    email: str = ""
+    phone: str = ""  # E.164
+    channel: str = ""
+
+    def __post_init__(self) -> None:
+        if self.channel == ContactChannel.EMAIL and not self.email:
+            raise ValueError("an e-mail channel needs an address")
+        if self.channel == ContactChannel.SMS and not self.phone:
+            raise ValueError("an SMS channel needs a number")
+
+
+def _apply_contact(booking: Booking, contact: ContactDetails, manage_token: str) -> None:
+    booking.email, booking.phone, booking.contact_channel = (
+        contact.email,
+        contact.phone,
+        contact.channel,
+    )
+    # Messages carry the manage link; it is kept, encrypted, only for them.
+    booking.manage_token_sealed = seal(manage_token) if contact.channel else ""
+
+
+def _offer_freed_seats() -> None:
+    from .tasks import waitlist_offer_free_slots
+
+    waitlist_offer_free_slots.delay_on_commit()
 
 
 @dataclass(frozen=True)
@@ -170,6 +211,7 @@ def booking_confirm(
     nickname: str = "",
     language: str = Booking.Language.DUTCH,
     source: str = Booking.Source.ONLINE,
+    contact: ContactDetails = ContactDetails(),
     now: datetime | None = None,
 ) -> ConfirmedBooking:
     """Turn a hold into an appointment, with its intake answers.
@@ -212,6 +254,7 @@ def booking_confirm(
         booking.nickname = nickname.strip()
         booking.language = language
         booking.source = source
+        _apply_contact(booking, contact, token)
         booking.acute_risk = any(
             intake_answer_is_acute(question=r.question, value=r.value) for r in responses
         )
@@ -228,6 +271,7 @@ def booking_confirm(
             for response in responses
             if response.value not in ("", [], None)
         )
+        outbox.messages_after_confirm(booking=booking, now=now)
     return ConfirmedBooking(booking=booking, manage_token=token)
 
 
@@ -238,7 +282,9 @@ def _lock_changeable(*, booking: Booking, now: datetime) -> Booking:
     return locked
 
 
-def booking_cancel(*, booking: Booking, now: datetime | None = None) -> Booking:
+def booking_cancel(
+    *, booking: Booking, by_staff: bool = False, now: datetime | None = None
+) -> Booking:
     """Cancel an appointment that has not yet begun; its seat is free at once."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -247,10 +293,31 @@ def booking_cancel(*, booking: Booking, now: datetime | None = None) -> Booking:
         booking.cancelled_at = now
         booking.sequence += 1
         booking.save(update_fields=["status", "cancelled_at", "sequence", "updated_at"])
+        outbox.messages_after_cancel(booking=booking, by_staff=by_staff, now=now)
+        _offer_freed_seats()
     return booking
 
 
-def booking_reschedule(*, booking: Booking, slot_id: int, now: datetime | None = None) -> Booking:
+def booking_contact_update(
+    *, booking: Booking, contact: ContactDetails, manage_token: str, now: datetime | None = None
+) -> Booking:
+    """Change or remove the contact details of an appointment; pending messages follow."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = (
+            Booking.objects.select_for_update().select_related("slot__service").get(pk=booking.pk)
+        )
+        _apply_contact(booking, contact, manage_token)
+        booking.save(
+            update_fields=["email", "phone", "contact_channel", "manage_token_sealed", "updated_at"]
+        )
+        outbox.messages_after_contact_change(booking=booking, now=now)
+    return booking
+
+
+def booking_reschedule(
+    *, booking: Booking, slot_id: int, by_staff: bool = False, now: datetime | None = None
+) -> Booking:
     """Move an appointment to another time of the same service.
 
     The old seat is freed and the new one taken in one transaction: the client
@@ -271,6 +338,9 @@ def booking_reschedule(*, booking: Booking, slot_id: int, now: datetime | None =
                 continue
             booking.sequence += 1
             booking.save(update_fields=["sequence", "updated_at"])
+            booking.slot = candidate
+            outbox.messages_after_reschedule(booking=booking, by_staff=by_staff, now=now)
+            _offer_freed_seats()
             return booking
     raise SlotUnavailable
 

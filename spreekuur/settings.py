@@ -59,6 +59,28 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _field_encryption_keys() -> list[str]:
+    keys = env_list("FIELD_ENCRYPTION_KEYS")
+    if keys:
+        return keys
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS must be set when SPREEKUUR_ENV=production."
+        )
+    key_file = VAR_DIR / "field-encryption-key"
+    if not key_file.exists():
+        from cryptography.fernet import Fernet
+
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(Fernet.generate_key().decode())
+        key_file.chmod(0o600)
+    return [key_file.read_text().strip()]
+
+
+# Fernet keys, comma-separated; the first encrypts, all decrypt (key rotation).
+FIELD_ENCRYPTION_KEYS = _field_encryption_keys()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -240,7 +262,54 @@ CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_TASK_DEFAULT_QUEUE = "spreekuur"
+# Static schedule: the work itself lives in database tables (outbox, waitlist), so
+# beat only says "look now"; no task is queued for a far-future moment.
+CELERY_BEAT_SCHEDULE = {
+    "outbox-dispatch": {"task": "appointments.tasks.outbox_dispatch", "schedule": 60.0},
+    "waitlist-offer": {"task": "appointments.tasks.waitlist_offer_free_slots", "schedule": 60.0},
+}
+
+# Messages. E-mail through Django's backends (SMTP in production, the console for
+# `make run`, locmem in tests); SMS through a backend chosen the same way.
+EMAIL_BACKEND_PATH = os.environ.get(
+    "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+MAILERS = {
+    "default": {
+        "BACKEND": EMAIL_BACKEND_PATH,
+        "OPTIONS": (
+            {
+                "host": os.environ.get("EMAIL_HOST", "localhost"),
+                "port": env_int("EMAIL_PORT", 25),
+                "username": os.environ.get("EMAIL_HOST_USER", ""),
+                "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", default=False),
+                "timeout": env_int("EMAIL_TIMEOUT", 20),
+            }
+            if EMAIL_BACKEND_PATH.endswith("smtp.EmailBackend")
+            else {}
+        ),
+    }
+}
+# A sender name that names no service or topic.
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "GGD Amsterdam <noreply@example.nl>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "appointments.notifications.sms.ConsoleSmsBackend")
+SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms.jsonl"))
+NOTIFYNL_API_KEY = os.environ.get("NOTIFYNL_API_KEY", "")
+NOTIFYNL_BASE_URL = os.environ.get("NOTIFYNL_BASE_URL", "https://api.notifynl.nl")
+NOTIFYNL_SMS_TEMPLATE_ID = os.environ.get("NOTIFYNL_SMS_TEMPLATE_ID", "")
+# No SMS from 22:00 until 08:00 local time.
+SPREEKUUR_SMS_QUIET_FROM = env_int("SPREEKUUR_SMS_QUIET_FROM", 22)
+SPREEKUUR_SMS_QUIET_UNTIL = env_int("SPREEKUUR_SMS_QUIET_UNTIL", 8)
+# The outbox: attempts before a message is marked failed, and how long a worker
+# may hold a message it claimed before another worker may take it over.
+SPREEKUUR_OUTBOX_MAX_ATTEMPTS = env_int("SPREEKUUR_OUTBOX_MAX_ATTEMPTS", 6)
+SPREEKUUR_OUTBOX_LEASE_SECONDS = env_int("SPREEKUUR_OUTBOX_LEASE_SECONDS", 300)
+SPREEKUUR_OUTBOX_BATCH = env_int("SPREEKUUR_OUTBOX_BATCH", 100)
+# How long a waitlist offer holds its slot.
+SPREEKUUR_WAITLIST_OFFER_MINUTES = env_int("SPREEKUUR_WAITLIST_OFFER_MINUTES", 120)
 
 LOGIN_URL = "admin:login"
 

@@ -1,0 +1,1 @@
+"""Waitlist: placeholder replaced below."""
