@@ -652,4 +652,9 @@ class Message(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.get_channel_display()} · {self.get_status_display()}"
+        kind, channel, status = (
+            self.get_kind_display(),
+            self.get_channel_display(),
+            self.get_status_display(),
+        )
+        return f"{kind} · {channel} · {status}"

@@ -91,7 +91,9 @@ def _apply_contact(booking: Booking, contact: ContactDetails, manage_token: str)
 def _offer_freed_seats() -> None:
     from .tasks import waitlist_offer_free_slots
 
-    waitlist_offer_free_slots.delay_on_commit()
+    # Robust: with the broker down the booking still commits; beat runs this
+    # task every minute anyway.
+    transaction.on_commit(waitlist_offer_free_slots.delay, robust=True)
 
 
 @dataclass(frozen=True)

@@ -263,6 +263,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = "spreekuur"
+# A web request that queues a task must not hang on a broker that is down.
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
 # Static schedule: the work itself lives in database tables (outbox, waitlist), so
 # beat only says "look now"; no task is queued for a far-future moment.
 CELERY_BEAT_SCHEDULE = {

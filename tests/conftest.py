@@ -22,5 +22,15 @@ def postgresql():
 
 
 @pytest.fixture(autouse=True)
+def _sms_in_memory(settings):
+    from appointments.notifications.sms import LocmemSmsBackend
+
+    settings.SMS_BACKEND = "appointments.notifications.sms.LocmemSmsBackend"
+    LocmemSmsBackend.outbox = []
+    yield
+    LocmemSmsBackend.outbox = []
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

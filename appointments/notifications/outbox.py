@@ -127,8 +127,9 @@ def _add(
     if due <= now:
         from ..tasks import outbox_dispatch as dispatch_task
 
-        # After commit: a worker must find the row when it looks.
-        dispatch_task.delay_on_commit()
+        # After commit, so the worker finds the row; robust, so a broker that is
+        # down costs the client nothing: beat looks again within a minute.
+        transaction.on_commit(dispatch_task.delay, robust=True)
     return message
 
 
