@@ -31,8 +31,10 @@ from .models import (
     IntakeChoice,
     IntakeQuestion,
     Location,
+    Message,
     Service,
     Slot,
+    WaitlistEntry,
 )
 from .selectors import seat_taken_q
 
@@ -280,6 +282,21 @@ class BookingDayFilter(admin.SimpleListFilter):
         return queryset.filter(slot__date=day)
 
 
+class MessageInline(admin.TabularInline):
+    """What went out to the client and when; never the text or the address."""
+
+    model = Message
+    fk_name = "booking"
+    fields = ["kind", "channel", "status", "due_at", "attempts", "sent_at", "last_error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["due_at", "pk"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Booking)
 class BookingAdmin(admin.ModelAdmin):
     list_display = [
@@ -309,7 +326,7 @@ class BookingAdmin(admin.ModelAdmin):
     search_help_text = _("Zoek op referentiecode.")
     fieldsets = [
         (None, {"fields": ["reference", "slot", "status", "acute_risk"]}),
-        (_("Cliënt"), {"fields": ["nickname", "language", "source"]}),
+        (_("Cliënt"), {"fields": ["nickname", "language", "source", "contact_channel"]}),
         (
             _("Systeem"),
             {
@@ -330,6 +347,7 @@ class BookingAdmin(admin.ModelAdmin):
     readonly_fields = [
         "reference",
         "slot",
+        "contact_channel",
         "public_id",
         "seat",
         "held_until",
@@ -339,6 +357,8 @@ class BookingAdmin(admin.ModelAdmin):
         "cancelled_at",
         "updated_at",
     ]
+
+    inlines = [MessageInline]
 
     def has_add_permission(self, request):
         # A booking takes a seat of its slot; only the booking services may do
@@ -365,3 +385,93 @@ class BookingAdmin(admin.ModelAdmin):
     @admin.display(description=_("tijd"), ordering="slot__start")
     def local_start(self, obj: Booking) -> str:
         return _local_start(obj.slot.start)
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    """The outbox. Filter on status "mislukt" for the messages that did not go out."""
+
+    list_display = [
+        "due_at",
+        "kind",
+        "channel",
+        "status",
+        "attempts",
+        "last_error",
+        "sent_at",
+        "booking_reference",
+    ]
+    list_filter = ["status", "kind", "channel"]
+    list_select_related = ["booking"]
+    search_fields = ["booking__reference"]
+    search_help_text = _("Zoek op referentiecode.")
+    date_hierarchy = "due_at"
+    actions = ["send_again"]
+    fields = [
+        "booking",
+        "waitlist_entry",
+        "kind",
+        "channel",
+        "status",
+        "due_at",
+        "appointment_start",
+        "attempts",
+        "claimed_until",
+        "last_error",
+        "sent_at",
+        "provider_id",
+        "public_id",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("referentie"), ordering="booking__reference")
+    def booking_reference(self, obj: Message) -> str:
+        return obj.booking.reference if obj.booking else "–"
+
+    @admin.action(
+        description=_("Verstuur de gekozen mislukte berichten opnieuw"), permissions=["change"]
+    )
+    def send_again(self, request, queryset):
+        count = queryset.filter(status=Message.Status.FAILED).update(
+            status=Message.Status.PENDING, attempts=0, due_at=timezone.now(), last_error=""
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d bericht staat klaar om opnieuw te versturen.",
+                "%(count)d berichten staan klaar om opnieuw te versturen.",
+                count,
+            )
+            % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(admin.ModelAdmin):
+    """Who waits for which consultation hour; contact details are not shown."""
+
+    list_display = ["created_at", "service", "location", "status", "contact_channel", "offers_made"]
+    list_filter = ["status", "service", "location"]
+    list_select_related = ["service", "location"]
+    fields = [
+        "service",
+        "location",
+        "status",
+        "contact_channel",
+        "language",
+        "offer",
+        "offers_made",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False

@@ -109,3 +109,26 @@ class IntakeChoiceFactory(factory.django.DjangoModelFactory):
     text_nl = factory.Sequence(lambda n: f"Keuze {n}")
     text_en = factory.Sequence(lambda n: f"Choice {n}")
     order = factory.Sequence(lambda n: n)
+
+
+class WaitlistEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.WaitlistEntry
+
+    service = factory.SubFactory(ServiceFactory)
+    email = factory.Sequence(lambda n: f"wachtende{n}@example.org")
+    contact_channel = models.ContactChannel.EMAIL
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    """A pending e-mail confirmation for a booking with an address."""
+
+    class Meta:
+        model = models.Message
+
+    booking = factory.SubFactory(
+        BookingFactory, email="client@example.org", contact_channel=models.ContactChannel.EMAIL
+    )
+    kind = models.Message.Kind.CONFIRMATION
+    channel = models.ContactChannel.EMAIL
+    due_at = factory.LazyFunction(timezone.now)
