@@ -1,7 +1,7 @@
 """Client URLs. Ids in paths are neutral: no service name, no personal data.
 
-The manage token is the one secret a URL carries; pages under it send
-`Referrer-Policy: no-referrer` and are never cached.
+The manage token and a waitlist offer's token are the only secrets a URL
+carries; pages under them send `Referrer-Policy: no-referrer` and are never cached.
 """
 
 from django.urls import path
@@ -15,8 +15,16 @@ urlpatterns = [
     path("afspraak/<int:service_id>/<int:location_id>/", views.times, name="times"),
     path("afspraak/vasthouden/", views.hold, name="hold"),
     path("afspraak/gegevens/<uuid:public_id>/", views.intake, name="intake"),
+    path("afspraak/<int:service_id>/wachtlijst/", views.waitlist_join, name="waitlist_join"),
+    path(
+        "afspraak/<int:service_id>/wachtlijst/aangemeld/",
+        views.waitlist_joined,
+        name="waitlist_joined",
+    ),
+    path("wachtlijst/<str:token>/", views.waitlist_offer, name="waitlist_offer"),
     path("mijn-afspraak/<str:token>/", views.manage, name="manage"),
     path("mijn-afspraak/<str:token>/afspraak.ics", views.manage_ics, name="ics"),
     path("mijn-afspraak/<str:token>/afzeggen/", views.manage_cancel, name="cancel"),
     path("mijn-afspraak/<str:token>/verzetten/", views.manage_reschedule, name="reschedule"),
+    path("mijn-afspraak/<str:token>/berichten/", views.manage_contact, name="contact"),
 ]

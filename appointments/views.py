@@ -7,19 +7,32 @@ appointment after that, and it is never stored.
 
 from datetime import date
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import selectors, services
+from . import selectors, services, waitlist
 from .calendar import booking_ics
-from .forms import IntakeForm, SlotChoiceForm, WeekForm, slot_label
-from .models import Booking, Location, Slot
+from .forms import (
+    ContactForm,
+    IntakeForm,
+    SlotChoiceForm,
+    WaitlistAnswerForm,
+    WaitlistForm,
+    WaitlistLocationForm,
+    WeekForm,
+    masked_email,
+    masked_phone,
+    slot_label,
+)
+from .models import Booking, ContactChannel, Location, Slot
 
 SESSION_HOLDS = "holds"
 SESSION_CONFIRMED = "just_confirmed"
@@ -174,6 +187,7 @@ def _confirm(request: HttpRequest, *, held: Booking, form: IntakeForm) -> servic
         responses=form.responses(),
         nickname=form.cleaned_data.get("nickname", ""),
         language=_active_language(),
+        contact=form.contact_details(),
     )
 
 
@@ -188,7 +202,10 @@ def _booking_or_404(token: str) -> Booking:
 @require_GET
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     booking = _booking_or_404(token)
+    # "Your appointment is made" once; a reload later shows the plain manage page.
     just_confirmed = request.session.get(SESSION_CONFIRMED) == str(booking.public_id)
+    if just_confirmed:
+        del request.session[SESSION_CONFIRMED]
     return render(
         request,
         "appointments/manage.html",
@@ -288,6 +305,48 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _contact_saved_text(channel: str) -> str:
+    if channel == ContactChannel.EMAIL:
+        return _("Opgeslagen. Berichten over je afspraak gaan nu per e-mail.")
+    if channel == ContactChannel.SMS:
+        return _("Opgeslagen. Berichten over je afspraak gaan nu per sms.")
+    return _("Je e-mailadres en nummer zijn verwijderd. Je krijgt geen berichten meer.")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def manage_contact(request: HttpRequest, token: str) -> HttpResponse:
+    """Change or remove the e-mail address and mobile number that messages go to."""
+    booking = _booking_or_404(token)
+    if booking.status != Booking.Status.CONFIRMED or booking.slot.start <= timezone.now():
+        messages.error(request, _("Voor deze afspraak kun je de berichten niet meer wijzigen."))
+        return redirect("appointments:manage", token=token)
+    if request.method == "POST" and "remove" in request.POST:
+        services.booking_contact_update(
+            booking=booking, contact=services.ContactDetails(), manage_token=token
+        )
+        messages.success(request, _contact_saved_text(""))
+        return redirect("appointments:manage", token=token)
+    form = ContactForm(request.POST if request.method == "POST" else None, require_contact=True)
+    if request.method == "POST" and form.is_valid():
+        contact = form.contact_details()
+        services.booking_contact_update(booking=booking, contact=contact, manage_token=token)
+        messages.success(request, _contact_saved_text(contact.channel))
+        return redirect("appointments:manage", token=token)
+    return render(
+        request,
+        "appointments/contact.html",
+        {
+            "booking": booking,
+            "slot": booking.slot,
+            "token": token,
+            "form": form,
+            "email_masked": masked_email(booking.email),
+            "phone_masked": masked_phone(booking.phone),
+        },
+    )
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "errors/csrf.html", status=403)
 
@@ -301,3 +360,104 @@ def server_error(request: HttpRequest) -> HttpResponse:
     from django.template.loader import get_template
 
     return HttpResponse(get_template("errors/500.html").render({}), status=500)
+
+
+# --- Waitlist ------------------------------------------------------------------------
+
+
+def _offer_duration() -> str:
+    """How long an offer holds its time, in words: '2 uur', '90 minuten'."""
+    minutes = settings.SPREEKUUR_WAITLIST_OFFER_MINUTES
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return ngettext("%(count)d uur", "%(count)d uur", hours) % {"count": hours}
+    return ngettext("%(count)d minuut", "%(count)d minuten", minutes) % {"count": minutes}
+
+
+def _waitlist_location(request: HttpRequest, service) -> Location | None:
+    form = WaitlistLocationForm(request.GET)
+    if not form.is_valid():
+        raise Http404
+    location_id = form.cleaned_data["locatie"]
+    if location_id is None:
+        return None
+    return get_object_or_404(selectors.locations_for_service(service=service), pk=location_id)
+
+
+@require_http_methods(["GET", "POST"])
+def waitlist_join(request: HttpRequest, service_id: int) -> HttpResponse:
+    service = get_object_or_404(selectors.services_active(), pk=service_id)
+    location = _waitlist_location(request, service)
+    form = WaitlistForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        waitlist.waitlist_join(
+            service=service,
+            location=location,
+            email=form.cleaned_data["email"],
+            phone=form.cleaned_data["phone"],
+            channel=form.cleaned_data["contact_channel"],
+            language=_active_language(),
+        )
+        return redirect("appointments:waitlist_joined", service_id=service.pk)
+    if location:
+        back_url = reverse("appointments:times", args=[service.pk, location.pk])
+    else:
+        back_url = reverse("appointments:locations", args=[service.pk])
+    return render(
+        request,
+        "appointments/waitlist_join.html",
+        {
+            "service": service,
+            "location": location,
+            "form": form,
+            "back_url": back_url,
+            "duration": _offer_duration(),
+        },
+    )
+
+
+@require_GET
+def waitlist_joined(request: HttpRequest, service_id: int) -> HttpResponse:
+    service = get_object_or_404(selectors.services_active(), pk=service_id)
+    return render(
+        request,
+        "appointments/waitlist_joined.html",
+        {"service": service, "duration": _offer_duration()},
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def waitlist_offer(request: HttpRequest, token: str) -> HttpResponse:
+    """The page an offer's link opens: the time, how long it is held, take it or not."""
+    entry = waitlist.waitlist_offer_by_token(token=token)
+    if entry is None:
+        raise Http404
+    if request.method == "POST":
+        form = WaitlistAnswerForm(request.POST)
+        if not form.is_valid():
+            raise Http404
+        try:
+            if form.cleaned_data["answer"] == "accept":
+                held = waitlist.waitlist_accept(
+                    entry=entry, release=request.session.get(SESSION_HOLDS, [])
+                )
+                request.session[SESSION_HOLDS] = [str(held.public_id)]
+                return redirect("appointments:intake", public_id=held.public_id)
+            waitlist.waitlist_decline(entry=entry)
+        except waitlist.OfferUnavailable:
+            raise Http404 from None
+        messages.success(
+            request,
+            _(
+                "Je hebt de tijd niet genomen. Hij gaat naar de volgende op de wachtlijst. "
+                "Je staat zelf niet meer op de wachtlijst."
+            ),
+        )
+        return redirect("appointments:home")
+    offer = entry.offer
+    return render(
+        request,
+        "appointments/waitlist_offer.html",
+        {"entry": entry, "hold": offer, "slot": offer.slot, "token": token},
+    )
