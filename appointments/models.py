@@ -590,10 +590,10 @@ class Message(models.Model):
     class Kind(models.TextChoices):
         CONFIRMATION = "confirmation", _("bevestiging")
         REMINDER = "reminder", _("herinnering")
-        CANCEL_RECEIPT = "cancel_receipt", _("afzegging door cliënt")
-        RESCHEDULE_RECEIPT = "reschedule_receipt", _("verzetting door cliënt")
-        CANCELLED_BY_STAFF = "staff_cancel", _("afzegging door GGD")
-        RESCHEDULED_BY_STAFF = "staff_move", _("verzetting door GGD")
+        CANCEL_RECEIPT = "cancel_receipt", _("afgezegd door cliënt")
+        RESCHEDULE_RECEIPT = "reschedule_receipt", _("verzet door cliënt")
+        CANCELLED_BY_STAFF = "staff_cancel", _("afgezegd door GGD")
+        RESCHEDULED_BY_STAFF = "staff_move", _("verzet door GGD")
         WAITLIST_OFFER = "waitlist_offer", _("aanbod wachtlijst")
 
     class Status(models.TextChoices):
