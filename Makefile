@@ -66,7 +66,8 @@ test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/spreekuur
 test: export REDIS_URL ?= redis://127.0.0.1:6379/0
 test: export SPREEKUUR_REQUIRE_SERVICES ?= $(if $(findstring sqlite,$(DATABASE_URL)),0,1)
 test: install ## Run the test suite on PostgreSQL (pass options in PYTEST_ARGS="...")
-	$(call ensure_debian_packages,chromium:chromium)
+	@# redis-server: the fault tests crash and restart a Redis of their own.
+	$(call ensure_debian_packages,chromium:chromium redis-server:redis-server)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.requirements.stamp ## Check code style with ruff

@@ -10,13 +10,17 @@ with a `due_at`.
 Why none is sent twice: a dispatcher claims due rows (`SELECT … FOR UPDATE SKIP
 LOCKED` on PostgreSQL, SQLite's write lock elsewhere) and marks them SENDING with
 a lease in a committed transaction before it sends anything; another dispatcher
-skips them. After sending, the row becomes SENT only if it is still SENDING. A
-worker killed between claiming and sending leaves the row SENDING until its
-lease runs out, and then another worker sends it. The one window left is a kill
-after the provider accepted the message and before SENT is committed: that
-message goes out a second time when the lease runs out. Every message carries
-its own id to the provider (the e-mail's Message-ID, the SMS reference), so such
-a duplicate can be recognised there.
+skips them. A dispatcher sends a row only while its own lease on it holds (one
+that stalled past its lease leaves the row to whoever claimed it next), and
+after sending the row becomes SENT if it is still SENDING. A worker killed
+between claiming and sending leaves the row SENDING until its lease runs out,
+and then another worker sends it. The one window left is a send in progress
+when its dispatcher dies or its lease runs out (the lease is longer than the
+task's hard time limit): a kill after the provider accepted the message and
+before SENT is committed sends it a second time when the lease runs out. Every
+message carries its own id to the provider (the e-mail's Message-ID, the same
+on every attempt, and the SMS reference), so such a duplicate can be
+recognised there.
 
 Public: `messages_after_confirm`, `messages_after_cancel`, `messages_after_reschedule`,
 `messages_after_contact_change`, `message_for_waitlist_offer`, `sms_moment` and
@@ -26,7 +30,6 @@ Public: `messages_after_confirm`, `messages_after_cancel`, `messages_after_resch
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from email.utils import make_msgid
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -228,8 +231,12 @@ class DispatchReport:
     postponed: int = 0
 
 
+def _lease_until(now: datetime) -> datetime:
+    return now + timedelta(seconds=settings.SPREEKUUR_OUTBOX_LEASE_SECONDS)
+
+
 def _claim(*, now: datetime, limit: int) -> list[int]:
-    lease_until = now + timedelta(seconds=settings.SPREEKUUR_OUTBOX_LEASE_SECONDS)
+    lease_until = _lease_until(now)
     due = Q(status=Message.Status.PENDING, due_at__lte=now) | Q(
         status=Message.Status.SENDING, claimed_until__lt=now
     )
@@ -281,7 +288,8 @@ def _send(message: Message) -> str:
     to = _recipient(message)
     if message.channel == ContactChannel.SMS:
         return get_sms_backend().send(to=to, body=content.sms, reference=str(message.public_id))
-    message_id = make_msgid(idstring=str(message.public_id), domain="spreekuur")
+    # The same on every attempt, so a message sent twice is recognisably one message.
+    message_id = f"<{message.public_id}@spreekuur>"
     email = EmailMultiAlternatives(
         subject=content.subject,
         body=content.text,
@@ -303,19 +311,23 @@ def _error_text(error: Exception) -> str:
     return type(error).__name__
 
 
-def _deliver(message_id: int, *, now: datetime, report: DispatchReport) -> None:
-    message = (
-        Message.objects.select_related(
-            "booking__slot__location",
-            "booking__slot__service",
-            "waitlist_entry__offer__slot__location",
-        )
-        .filter(pk=message_id, status=Message.Status.SENDING)
-        .first()
+def _deliver(
+    message_id: int, *, now: datetime, lease_until: datetime, report: DispatchReport
+) -> None:
+    # Ours only under our own lease: once it has run out, another dispatcher may
+    # have claimed the message and be sending it; leave it to that one.
+    if timezone.now() >= lease_until:
+        return
+    still_ours = Message.objects.filter(
+        pk=message_id, status=Message.Status.SENDING, claimed_until=lease_until
     )
+    message = still_ours.select_related(
+        "booking__slot__location",
+        "booking__slot__service",
+        "waitlist_entry__offer__slot__location",
+    ).first()
     if message is None:
         return
-    still_ours = Message.objects.filter(pk=message_id, status=Message.Status.SENDING)
     if _obsolete(message, now):
         still_ours.update(status=Message.Status.CANCELLED, claimed_until=None)
         report.dropped += 1
@@ -365,7 +377,9 @@ def _deliver(message_id: int, *, now: datetime, report: DispatchReport) -> None:
             )
             report.retried += 1
         return
-    still_ours.update(
+    # Sent is sent, even if our lease ran out during the send: a dispatcher that
+    # took the message over and has not sent it yet then leaves it alone.
+    Message.objects.filter(pk=message_id, status=Message.Status.SENDING).update(
         status=Message.Status.SENT,
         sent_at=timezone.now(),
         provider_id=provider_id[:100],
@@ -382,5 +396,5 @@ def outbox_dispatch(*, now: datetime | None = None, limit: int | None = None) ->
     ids = _claim(now=now, limit=limit or settings.SPREEKUUR_OUTBOX_BATCH)
     report.claimed = len(ids)
     for message_id in ids:
-        _deliver(message_id, now=now, report=report)
+        _deliver(message_id, now=now, lease_until=_lease_until(now), report=report)
     return report

@@ -6,6 +6,7 @@ provider's id for the message.
 """
 
 import json
+import logging
 import os
 import sys
 import threading
@@ -14,6 +15,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+
+# The NotifyNL client logs the provider's error text, which can quote the number,
+# at WARNING; the outbox logs each failure itself, without personal data.
+logging.getLogger("notifications_python_client").setLevel(logging.ERROR)
 
 
 class SmsError(Exception):
