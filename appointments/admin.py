@@ -417,6 +417,7 @@ class MessageAdmin(admin.ModelAdmin):
         "appointment_start",
         "attempts",
         "claimed_until",
+        "send_started_at",
         "last_error",
         "sent_at",
         "provider_id",

@@ -631,6 +631,10 @@ class Message(models.Model):
     appointment_start = models.DateTimeField(_("afspraak om"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("pogingen"), default=0)
     claimed_until = models.DateTimeField(_("in behandeling tot"), null=True, blank=True)
+    # Set, and committed, just before a message is handed to the provider. A
+    # message taken over with this set may have gone out already: for SMS the
+    # provider is asked first (see outbox._deliver).
+    send_started_at = models.DateTimeField(_("versturen begonnen"), null=True, blank=True)
     last_error = models.CharField(_("laatste fout"), max_length=200, blank=True)
     sent_at = models.DateTimeField(_("verstuurd op"), null=True, blank=True)
     provider_id = models.CharField(_("id bij de verzender"), max_length=100, blank=True)

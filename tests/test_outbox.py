@@ -426,6 +426,61 @@ def test_a_message_whose_dispatcher_lost_its_lease_is_sent_by_the_next(frozen, m
     assert len(mailoutbox) == 1
 
 
+def test_an_sms_the_provider_already_has_is_not_sent_again_after_a_crash(frozen):
+    booking = book(make_slot(at(2026, 6, 12, 14, 0), hours=[]), channel="sms")
+    (message,) = messages_of(booking)
+    # A worker handed it to the provider and died before it could mark it sent.
+    LocmemSmsBackend.outbox.append(
+        {"to": booking.phone, "body": "…", "reference": str(message.public_id)}
+    )
+    Message.objects.filter(pk=message.pk).update(
+        status=Status.SENDING,
+        claimed_until=at(2026, 6, 10, 8, 59),
+        send_started_at=at(2026, 6, 10, 8, 54),
+        attempts=1,
+    )
+
+    report = outbox_dispatch()
+
+    message.refresh_from_db()
+    assert (report.recovered, message.status) == (1, Status.SENT)
+    assert message.provider_id == f"locmem-{message.public_id}"
+    assert len(LocmemSmsBackend.outbox) == 1
+
+
+def test_an_sms_that_never_reached_the_provider_is_sent_after_a_crash(frozen):
+    booking = book(make_slot(at(2026, 6, 12, 14, 0), hours=[]), channel="sms")
+    (message,) = messages_of(booking)
+    Message.objects.filter(pk=message.pk).update(
+        status=Status.SENDING,
+        claimed_until=at(2026, 6, 10, 8, 59),
+        send_started_at=at(2026, 6, 10, 8, 54),
+        attempts=1,
+    )
+
+    report = outbox_dispatch()
+
+    assert (report.recovered, report.sent) == (0, 1)
+    assert [sms["reference"] for sms in LocmemSmsBackend.outbox] == [str(message.public_id)]
+
+
+def test_sending_commits_send_started_before_the_provider_sees_the_message(frozen, settings):
+    seen = []
+
+    class Spy(BaseSmsBackend):
+        def send(self, *, to, body, reference):
+            seen.append(Message.objects.get(public_id=reference).send_started_at)
+            return "spy"
+
+    settings.SMS_BACKEND = f"{__name__}.SpyBackend"
+    globals()["SpyBackend"] = Spy
+    book(make_slot(at(2026, 6, 12, 14, 0), hours=[]), channel="sms")
+
+    outbox_dispatch()
+
+    assert seen and seen[0] is not None
+
+
 def test_a_message_under_a_live_lease_is_left_to_its_dispatcher(frozen, mailoutbox):
     booking = book(make_slot(at(2026, 6, 12, 14, 0), hours=[]))
     (message,) = messages_of(booking)

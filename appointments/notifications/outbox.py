@@ -14,13 +14,13 @@ skips them. A dispatcher sends a row only while its own lease on it holds (one
 that stalled past its lease leaves the row to whoever claimed it next), and
 after sending the row becomes SENT if it is still SENDING. A worker killed
 between claiming and sending leaves the row SENDING until its lease runs out,
-and then another worker sends it. The one window left is a send in progress
-when its dispatcher dies or its lease runs out (the lease is longer than the
-task's hard time limit): a kill after the provider accepted the message and
-before SENT is committed sends it a second time when the lease runs out. Every
-message carries its own id to the provider (the e-mail's Message-ID, the same
-on every attempt, and the SMS reference), so such a duplicate can be
-recognised there.
+and then another worker sends it. Just before a message goes to the provider,
+`send_started_at` is committed: a message taken over with it set may already
+have gone out (the worker died after the provider accepted it, before SENT was
+committed). For SMS the provider is then asked by reference, and a message it
+already has is marked SENT, not sent again. SMTP has no such question: an
+e-mail in that window is sent a second time, with the same Message-ID, so the
+copy is recognisable as one message.
 
 Public: `messages_after_confirm`, `messages_after_cancel`, `messages_after_reschedule`,
 `messages_after_contact_change`, `message_for_waitlist_offer`, `sms_moment` and
@@ -229,6 +229,8 @@ class DispatchReport:
     failed: int = 0
     dropped: int = 0
     postponed: int = 0
+    # Taken over after a crash and found already delivered: marked sent, not sent again.
+    recovered: int = 0
 
 
 def _lease_until(now: datetime) -> datetime:
@@ -303,6 +305,17 @@ def _send(message: Message) -> str:
     return message_id
 
 
+def _earlier_delivery(message: Message) -> str | None:
+    """For a message an earlier attempt may have handed over: the provider's id, if so.
+
+    The SMS provider can be asked by reference. SMTP cannot: an e-mail whose
+    sender died mid-send is sent again, with the same Message-ID.
+    """
+    if message.send_started_at is None or message.channel != ContactChannel.SMS:
+        return None
+    return get_sms_backend().find(reference=str(message.public_id))
+
+
 def _error_text(error: Exception) -> str:
     # SMTP and HTTP errors can quote the address: keep the kind of error only,
     # and the texts of our own SmsError, which are written without personal data.
@@ -350,7 +363,14 @@ def _deliver(
         report.failed += 1
         return
     try:
-        provider_id = _send(message)
+        provider_id = _earlier_delivery(message)
+        if provider_id is None:
+            # Committed before the provider sees the message: a worker that takes
+            # it over after a crash knows it may have gone out.
+            still_ours.update(send_started_at=timezone.now())
+            provider_id = _send(message)
+        else:
+            report.recovered += 1
     except Exception as error:  # noqa: BLE001 - any failure is recorded and retried
         logger.warning(
             "message %s (%s, %s) attempt %s failed: %s",

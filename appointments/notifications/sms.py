@@ -29,6 +29,15 @@ class BaseSmsBackend:
     def send(self, *, to: str, body: str, reference: str) -> str:
         raise NotImplementedError
 
+    def find(self, *, reference: str) -> str | None:
+        """The provider's id of an SMS sent earlier with `reference`, if it has one.
+
+        Asked before sending a message whose earlier attempt may have reached the
+        provider; None means "not there" (or, for a backend that cannot tell,
+        "unknown"), and the message is sent.
+        """
+        return None
+
 
 class ConsoleSmsBackend(BaseSmsBackend):
     """Prints each SMS, for `make run`."""
@@ -51,6 +60,11 @@ class LocmemSmsBackend(BaseSmsBackend):
         LocmemSmsBackend.outbox.append({"to": to, "body": body, "reference": reference})
         return f"locmem-{reference}"
 
+    def find(self, *, reference: str) -> str | None:
+        if any(sms["reference"] == reference for sms in LocmemSmsBackend.outbox):
+            return f"locmem-{reference}"
+        return None
+
 
 class FileSmsBackend(BaseSmsBackend):
     """Appends each SMS as a JSON line to `SMS_FILE_PATH`, for tests across processes.
@@ -69,6 +83,16 @@ class FileSmsBackend(BaseSmsBackend):
         finally:
             os.close(fd)
         return f"file-{uuid.uuid4()}"
+
+    def find(self, *, reference: str) -> str | None:
+        path = Path(settings.SMS_FILE_PATH)
+        if not path.exists():
+            return None
+        with path.open() as lines:
+            for line in lines:
+                if line.strip() and json.loads(line)["reference"] == reference:
+                    return f"file-{reference}"
+        return None
 
 
 class NotifyNLSmsBackend(BaseSmsBackend):
@@ -102,6 +126,18 @@ class NotifyNLSmsBackend(BaseSmsBackend):
         except OSError as error:
             raise SmsError(f"NotifyNL unreachable: {type(error).__name__}") from None
         return str(response["id"])
+
+    def find(self, *, reference: str) -> str | None:
+        from notifications_python_client.errors import APIError
+
+        try:
+            response = self.client.get_all_notifications(template_type="sms", reference=reference)
+        except APIError as error:
+            raise SmsError(f"NotifyNL lookup answered {error.status_code}") from None
+        except OSError as error:
+            raise SmsError(f"NotifyNL unreachable: {type(error).__name__}") from None
+        notifications = response.get("notifications", [])
+        return str(notifications[0]["id"]) if notifications else None
 
 
 def get_sms_backend() -> BaseSmsBackend:
