@@ -52,6 +52,20 @@ def _require(message: str) -> None:
 
 
 @pytest.fixture
+def rabbitmq_url():
+    """RabbitMQ at RABBITMQ_URL: the broker must be a matter of the URL alone."""
+    from kombu import Connection
+
+    url = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    try:
+        with Connection(url, connect_timeout=3) as probe:
+            probe.ensure_connection(max_retries=1)
+    except Exception as error:  # noqa: BLE001 - any failure means: no RabbitMQ here
+        _require(f"needs RabbitMQ at {url}: {error}")
+    return url
+
+
+@pytest.fixture
 def redis_url():
     """Redis at REDIS_URL, in a database of its own that is empty for each test."""
     parts = urlsplit(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
@@ -339,3 +353,15 @@ def test_a_booking_made_in_the_browser_gets_its_confirmation_from_a_real_worker(
     confirmation.refresh_from_db()
     assert confirmation.provider_id.startswith("file-")
     assert Message.objects.filter(booking=booking, kind=Message.Kind.REMINDER).count() == 2
+
+
+def test_rabbitmq_works_by_its_url_alone(rabbitmq_url, workers):
+    ids = due_sms_reminders(50)
+    with _publishing_to(rabbitmq_url):
+        workers("rabbit", broker=rabbitmq_url, sms_delay_ms=0).wait_ready()
+        dispatch(2)
+        wait_for(all_sent(ids), timeout=30, beat=True, what="every message over RabbitMQ")
+
+    sent = recorded_references(workers.sms_file)
+    assert set(sent) == references(ids)
+    assert max(sent.values()) == 1
