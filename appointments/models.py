@@ -437,6 +437,12 @@ class Booking(models.Model):
         _("bron"), max_length=10, choices=Source.choices, default=Source.ONLINE
     )
     acute_risk = models.BooleanField(_("triage: acuut risico"), default=False)
+    staff_note = models.TextField(
+        _("notitie van de zorgverlener"),
+        blank=True,
+        max_length=2000,
+        help_text=_("Kort en zakelijk. Alleen zichtbaar voor wie intake-antwoorden mag zien."),
+    )
     # Rises on every change of time or status, for the SEQUENCE of calendar files.
     sequence = models.PositiveIntegerField(_("versie"), default=0)
     created_at = models.DateTimeField(_("aangemaakt"), auto_now_add=True)
@@ -448,6 +454,14 @@ class Booking(models.Model):
         verbose_name = _("afspraak")
         verbose_name_plural = _("afspraken")
         ordering = ["slot__start"]
+        # What the roles are made of (roles.py); the model permissions do the rest.
+        permissions = [
+            ("view_intake", _("Kan intake-antwoorden, triage en notities lezen")),
+            ("view_all_bookings", _("Kan alle afspraken zien, niet alleen de eigen")),
+            ("book_on_behalf", _("Kan een afspraak maken voor een beller of inloop")),
+            ("export_daylist", _("Kan een daglijst exporteren")),
+            ("view_dashboard", _("Kan het dashboard met cijfers zien")),
+        ]
         constraints = [
             # The booking rule: one live claim per seat.
             models.UniqueConstraint(

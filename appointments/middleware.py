@@ -1,0 +1,9 @@
+"""Staff sessions end after a period without requests (placeholder; being written)."""
+
+
+class StaffSessionTimeoutMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
