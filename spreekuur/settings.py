@@ -302,7 +302,10 @@ CELERY_BEAT_SCHEDULE = {
 # Messages. E-mail through Django's backends (SMTP in production, the console for
 # `make run`, locmem in tests); SMS through a backend chosen the same way.
 EMAIL_BACKEND_PATH = os.environ.get(
-    "EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
 )
 MAILERS = {
     "default": {
@@ -324,7 +327,12 @@ MAILERS = {
 # A sender name that names no service or topic.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "GGD Amsterdam <noreply@example.nl>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "appointments.notifications.sms.ConsoleSmsBackend")
+SMS_BACKEND = os.environ.get(
+    "SMS_BACKEND",
+    "appointments.notifications.sms.NotifyNLSmsBackend"
+    if PRODUCTION
+    else "appointments.notifications.sms.ConsoleSmsBackend",
+)
 SMS_FILE_PATH = os.environ.get("SMS_FILE_PATH", str(VAR_DIR / "sms.jsonl"))
 NOTIFYNL_API_KEY = os.environ.get("NOTIFYNL_API_KEY", "")
 NOTIFYNL_BASE_URL = os.environ.get("NOTIFYNL_BASE_URL", "https://api.notifynl.nl")

@@ -38,3 +38,27 @@ def test_production_refuses_to_start_without_its_secrets(tmp_path):
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_the_deploy_check_passes_with_production_settings(tmp_path):
+    from cryptography.fernet import Fernet
+
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SPREEKUUR_ENV": "production",
+        "SPREEKUUR_VAR_DIR": str(tmp_path),
+        "SECRET_KEY": "x" * 20 + "-not-a-real-key-but-long-and-random-enough-0123456789",
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "spreekuur.example.nl",
+        "DATABASE_URL": "sqlite:///" + str(tmp_path / "db.sqlite3"),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
