@@ -145,22 +145,11 @@ class ContactForm(forms.Form):
         typed = bool(email or phone or "email" in self.errors or "phone" in self.errors)
         if typed and not cleaned.get("consent"):
             self.add_error(
-                "consent",
-                forms.ValidationError(
-                    _(
-                        "Zet een vinkje als we je berichten mogen sturen. Wil je geen berichten? "
-                        "Maak het e-mailadres en het nummer dan leeg."
-                    ),
-                    code="consent_required",
-                ),
+                "consent", forms.ValidationError(self.consent_required, code="consent_required")
             )
         if not typed and self.require_contact:
             self.add_error(
-                "email",
-                forms.ValidationError(
-                    _("Vul een nieuw e-mailadres of mobiel nummer in."),
-                    code="contact_required",
-                ),
+                "email", forms.ValidationError(self.contact_required, code="contact_required")
             )
         elif not typed and cleaned.get("consent"):
             self.add_error(
@@ -177,10 +166,7 @@ class ContactForm(forms.Form):
             if not cleaned.get("contact_channel"):
                 self.add_error(
                     "contact_channel",
-                    forms.ValidationError(
-                        _("Kies of je de berichten per e-mail of per sms wilt krijgen."),
-                        code="channel_required",
-                    ),
+                    forms.ValidationError(self.channel_required, code="channel_required"),
                 )
         elif email:
             cleaned["contact_channel"] = ContactChannel.EMAIL
@@ -198,6 +184,13 @@ class ContactForm(forms.Form):
         return ContactDetails(
             email=data["email"], phone=data["phone"], channel=data["contact_channel"]
         )
+
+    contact_required = _("Vul een nieuw e-mailadres of mobiel nummer in.")
+    consent_required = _(
+        "Zet een vinkje als we je berichten mogen sturen. Wil je geen berichten? "
+        "Maak het e-mailadres en het nummer dan leeg."
+    )
+    channel_required = _("Kies of je de berichten per e-mail of per sms wilt krijgen.")
 
     def __init__(self, *args, require_contact: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -312,79 +305,26 @@ class WaitlistLocationForm(forms.Form):
     locatie = forms.IntegerField(min_value=1, required=False)
 
 
-class WaitlistForm(forms.Form):
+class WaitlistForm(ContactForm):
     """Where to send the offer when a time frees up, with consent.
 
-    Unlike the intake, a contact is required here: without one nobody can be
-    told that a time came free. Only the contact for the chosen channel is kept.
+    The contact form with two differences: a contact is required (without one
+    nobody can be told that a time came free), and the consent speaks of the
+    waitlist. Only the contact for the chosen channel is kept.
     """
 
-    email = forms.EmailField(
-        label=_("E-mailadres"),
-        help_text=_("Een e-mailadres of een mobiel nummer is genoeg."),
-        required=False,
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
-        error_messages={"invalid": _("Vul een e-mailadres in zoals naam@voorbeeld.nl.")},
-    )
-    phone = forms.CharField(
-        label=_("Mobiel nummer"),
-        help_text=_(
-            "Bijvoorbeeld 06 12345678. Een nummer uit het buitenland begin je met + en de landcode."
-        ),
-        required=False,
-        max_length=30,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
-        error_messages={"max_length": _("Vul een mobiel nummer in, bijvoorbeeld 06 12345678.")},
-    )
-    contact_channel = forms.ChoiceField(
-        label=_("Hoe wil je het bericht krijgen?"),
-        help_text=_("Alleen nodig als je een e-mailadres én een mobiel nummer invult."),
-        choices=[(ContactChannel.EMAIL, _("Per e-mail")), (ContactChannel.SMS, _("Per sms"))],
-        required=False,
-        widget=forms.RadioSelect,
-    )
-    consent = forms.BooleanField(
-        label=_(
+    contact_required = _("Vul een e-mailadres of een mobiel nummer in.")
+    consent_required = _("Zet een vinkje. Zonder je toestemming kunnen we je geen bericht sturen.")
+    channel_required = _("Kies of je het bericht per e-mail of per sms wilt krijgen.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, require_contact=True, **kwargs)
+        self.fields["email"].help_text = _("Een e-mailadres of een mobiel nummer is genoeg.")
+        self.fields["contact_channel"].label = _("Hoe wil je het bericht krijgen?")
+        self.fields["consent"].label = _(
             "Ja, stuur mij een bericht als er een tijd vrijkomt. "
             "Daarvoor mogen jullie mijn e-mailadres of nummer bewaren."
-        ),
-        error_messages={
-            "required": _("Zet een vinkje. Zonder je toestemming kunnen we je geen bericht sturen.")
-        },
-    )
-
-    def clean_email(self) -> str:
-        return self.cleaned_data["email"].strip().lower()
-
-    def clean_phone(self) -> str:
-        value = self.cleaned_data["phone"].strip()
-        return mobile_number_e164(value) if value else ""
-
-    def clean(self):
-        cleaned = super().clean()
-        email, phone = cleaned.get("email"), cleaned.get("phone")
-        if not (email or phone or "email" in self.errors or "phone" in self.errors):
-            self.add_error(
-                "email",
-                forms.ValidationError(
-                    _("Vul een e-mailadres of een mobiel nummer in."), code="contact_required"
-                ),
-            )
-        elif email and phone:
-            if not cleaned.get("contact_channel"):
-                self.add_error(
-                    "contact_channel",
-                    forms.ValidationError(
-                        _("Kies of je het bericht per e-mail of per sms wilt krijgen."),
-                        code="channel_required",
-                    ),
-                )
-        elif email:
-            cleaned["contact_channel"] = ContactChannel.EMAIL
-        elif phone:
-            cleaned["contact_channel"] = ContactChannel.SMS
-        return cleaned
+        )
 
 
 class WaitlistAnswerForm(forms.Form):
