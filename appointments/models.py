@@ -676,3 +676,64 @@ class Message(models.Model):
             self.get_status_display(),
         )
         return f"{kind} · {channel} · {status}"
+
+
+class AccessLogEntry(models.Model):
+    """One staff look at or change of client data (NEN 7513): who, when, what, from where.
+
+    Never the data itself. Append-only: the app has no code that changes or
+    deletes an entry, the admin offers neither, and on PostgreSQL a trigger
+    refuses UPDATE and DELETE on the table (migration 0005). It is not part of
+    any retention purge; it is kept for at least five years.
+    """
+
+    class Action(models.TextChoices):
+        VIEW_INTAKE = "view_intake", _("intake-antwoorden gelezen")
+        SEARCH = "search", _("gezocht")
+        EXPORT = "export", _("geëxporteerd")
+        CHANGE = "change", _("afspraak gewijzigd")
+        CANCEL = "cancel", _("afspraak afgezegd")
+        RESCHEDULE = "reschedule", _("afspraak verzet")
+        BOOK = "book", _("afspraak gemaakt namens cliënt")
+        ATTENDANCE = "attendance", _("aanwezigheid vastgelegd")
+
+    class Result(models.TextChoices):
+        ALLOWED = "allowed", _("toegestaan")
+        DENIED = "denied", _("geweigerd")
+
+    at = models.DateTimeField(_("tijdstip"), auto_now_add=True, db_index=True)
+    # A copy of the user name, so the entry keeps saying who, even when the
+    # account is gone. No database constraint and no SET NULL: deleting an
+    # account must not touch (update) the log, which the trigger refuses anyway.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("medewerker"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    actor_username = models.CharField(_("gebruikersnaam"), max_length=150)
+    on_behalf_of = models.CharField(
+        _("namens"), max_length=100, blank=True, help_text=_("De rol of de zorgverlener.")
+    )
+    action = models.CharField(_("handeling"), max_length=20, choices=Action.choices)
+    booking_reference = models.CharField(_("referentie"), max_length=9, blank=True, db_index=True)
+    result = models.CharField(
+        _("resultaat"), max_length=10, choices=Result.choices, default=Result.ALLOWED
+    )
+    ip_address = models.GenericIPAddressField(_("adres"), null=True, blank=True)
+    # What was done, in words without personal data: "3 rijen", "gekomen".
+    detail = models.CharField(_("toelichting"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("toegangslogregel")
+        verbose_name_plural = _("toegangslog")
+        ordering = ["-at", "-pk"]
+        default_permissions = ("view",)
+        indexes = [models.Index(fields=["actor", "at"], name="accesslog_actor_at")]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.booking_reference}"
+        )
