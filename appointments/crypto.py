@@ -1,5 +1,8 @@
 """Encryption at rest for values that must be read back (never for lookups).
 
+`EncryptedTextField` applies it to model fields: intake answers, nickname,
+contact details and staff notes are stored as Fernet tokens.
+
 MultiFernet over the keys in `settings.FIELD_ENCRYPTION_KEYS`: the first key
 encrypts, every key decrypts, so a new key is put first and old ones stay until
 everything is re-encrypted. A development machine gets a key of its own under
@@ -10,6 +13,7 @@ from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.db import models
 
 
 @cache
@@ -23,11 +27,45 @@ def seal(value: str) -> str:
     return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS)).encrypt(value.encode()).decode()
 
 
+# Every Fernet token starts with its version byte, 0x80: "gAAAAA" in base64.
+_TOKEN_PREFIX = "gAAAAA"
+
+
+def is_sealed(value: str) -> bool:
+    return value.startswith(_TOKEN_PREFIX)
+
+
 def unseal(sealed: str) -> str:
     if not sealed:
         return ""
+    if not is_sealed(sealed):
+        # Written before the field was encrypted; the migration and
+        # `reencrypt_personal_data` seal such values on their next save.
+        return sealed
     try:
         return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS)).decrypt(sealed.encode()).decode()
     except InvalidToken:
         # A value sealed under a key that was removed: unreadable, by design.
         return ""
+
+
+class EncryptedTextField(models.TextField):
+    """Text stored encrypted, read back in clear: for values that are only ever shown.
+
+    It cannot be searched or compared in SQL (every encryption of the same value
+    differs), so a lookup on it is refused rather than silently finding nothing.
+    """
+
+    description = "Text, encrypted at rest with MultiFernet"
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return seal(value) if value else value
+
+    def from_db_value(self, value, expression, connection):
+        return unseal(value) if value else value
+
+    def get_lookup(self, lookup_name):
+        if lookup_name not in {"isnull"}:
+            raise TypeError(f"{self.name} is encrypted: a '{lookup_name}' lookup cannot work")
+        return super().get_lookup(lookup_name)

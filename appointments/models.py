@@ -20,6 +20,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .crypto import EncryptedTextField
+
 
 class BilingualMixin:
     """Chooses the Dutch or English text of a field pair by the active language."""
@@ -423,10 +425,11 @@ class Booking(models.Model):
     # The manage link itself, encrypted, only while a message that carries it may
     # still go out; looking a booking up always goes through the hash.
     manage_token_sealed = models.TextField(blank=True, editable=False)
-    nickname = models.CharField(_("aanspreeknaam"), max_length=50, blank=True)
-    # Contact details exist only for messages, with consent; see Contact.
-    email = models.EmailField(_("e-mailadres"), blank=True)
-    phone = models.CharField(_("mobiel nummer"), max_length=20, blank=True, help_text="E.164")
+    # Personal values are encrypted at rest (crypto.EncryptedTextField).
+    nickname = EncryptedTextField(_("aanspreeknaam"), max_length=50, blank=True)
+    # Contact details exist only for messages, with consent.
+    email = EncryptedTextField(_("e-mailadres"), max_length=254, blank=True)
+    phone = EncryptedTextField(_("mobiel nummer"), max_length=20, blank=True, help_text="E.164")
     contact_channel = models.CharField(
         _("berichten via"), max_length=5, choices=ContactChannel.choices, blank=True
     )
@@ -437,7 +440,7 @@ class Booking(models.Model):
         _("bron"), max_length=10, choices=Source.choices, default=Source.ONLINE
     )
     acute_risk = models.BooleanField(_("triage: acuut risico"), default=False)
-    staff_note = models.TextField(
+    staff_note = EncryptedTextField(
         _("notitie van de zorgverlener"),
         blank=True,
         max_length=2000,
@@ -513,7 +516,7 @@ class IntakeAnswer(models.Model):
         IntakeQuestion, verbose_name=_("vraag"), on_delete=models.PROTECT, related_name="answers"
     )
     # Choice codes (one per line) for choice questions, the typed text otherwise.
-    value = models.TextField(_("antwoord"), blank=True)
+    value = EncryptedTextField(_("antwoord"), blank=True)
     acute_risk = models.BooleanField(_("acuut risico"), default=False)
 
     class Meta:
@@ -555,8 +558,8 @@ class WaitlistEntry(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.WAITING
     )
-    email = models.EmailField(_("e-mailadres"), blank=True)
-    phone = models.CharField(_("mobiel nummer"), max_length=20, blank=True)
+    email = EncryptedTextField(_("e-mailadres"), max_length=254, blank=True)
+    phone = EncryptedTextField(_("mobiel nummer"), max_length=20, blank=True)
     contact_channel = models.CharField(
         _("berichten via"), max_length=5, choices=ContactChannel.choices
     )
@@ -583,9 +586,8 @@ class WaitlistEntry(models.Model):
         verbose_name = _("wachtlijstaanmelding")
         verbose_name_plural = _("wachtlijst")
         ordering = ["created_at", "pk"]
-        constraints = [
-            models.CheckConstraint(condition=~Q(email="", phone=""), name="waitlist_has_contact"),
-        ]
+        # No check on email/phone: they are encrypted, and a finished entry's
+        # contact details are erased (retention); waitlist_join demands one.
         indexes = [models.Index(fields=["service", "status", "created_at"], name="waitlist_queue")]
 
     def __str__(self) -> str:
