@@ -28,11 +28,11 @@ def seal(value: str) -> str:
 
 
 # Every Fernet token starts with its version byte, 0x80: "gAAAAA" in base64.
-_TOKEN_PREFIX = "gAAAAA"
+_FERNET_PREFIX = "gAAAAA"
 
 
 def is_sealed(value: str) -> bool:
-    return value.startswith(_TOKEN_PREFIX)
+    return value.startswith(_FERNET_PREFIX)
 
 
 def unseal(sealed: str) -> str:
