@@ -27,6 +27,13 @@ from tests.factories import SlotFactory
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _no_quiet_hours(settings):
+    """These tests send SMS on the real clock; quiet hours have tests of their own."""
+    settings.SPREEKUUR_SMS_QUIET_FROM, settings.SPREEKUUR_SMS_QUIET_UNTIL = 24, 0
+
+
 EMAIL = "client.private@example.org"
 PHONE = "+31612345678"
 SENSITIVE = re.compile(r"spreekuur|chemsex|drugs|soa|sti|prep|hiv|seks|sex", re.IGNORECASE)
