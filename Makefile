@@ -55,6 +55,7 @@ run: export DJANGO_DEBUG := 1
 run: install ## Set up, migrate, load demo data and serve on http://127.0.0.1:8000
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
+	$(MANAGE) demo_login
 	@mkdir -p var
 	@# web, worker and beat together; -e /dev/null: .env belongs to docker compose.
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -e /dev/null -f Procfile.dev start
