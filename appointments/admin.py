@@ -1,33 +1,50 @@
 """The staff backend under /beheer/: configuration, slots and appointments.
 
 Each ModelAdmin stays thin: it lists, filters and edits, and leaves the booking
-rule to `services.py`. Three privacy rules shape it:
+rule to `services.py`. The privacy rules that shape it:
 
-- intake answers are not shown here at all (`IntakeAnswer` is not registered and
-  no inline shows it); clinicians get them, with an access log, in a later step;
+- every person sees only what their role needs. The groups of `roles.py` give the
+  model permissions; the object-level rule is here: without
+  `appointments.view_all_bookings` (a clinician) a person sees only the slots,
+  appointments and messages of the clinician linked to their account, in lists,
+  search, actions and detail pages alike; anything else is a 404;
+- intake answers, the detail of a triage flag and the staff note are shown only to
+  holders of `appointments.view_intake`, on the appointment's page, read in one
+  place (`BookingAdmin.intake_answers`). `IntakeAnswer` is not registered;
 - appointments are found by their reference code only, never by a personal field;
-- the hash of the manage link is never shown.
+- the hash of the manage link is never shown, and pages that list what a delete
+  would touch name no appointment.
 
 Times are stored in UTC; with USE_TZ Django shows them in Europe/Amsterdam.
 """
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import NestedObjects
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import router
 from django.db.models import Count
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from .models import (
     AvailabilityRule,
     Booking,
     Clinician,
     Closure,
+    IntakeAnswer,
     IntakeChoice,
     IntakeQuestion,
     Location,
@@ -36,15 +53,76 @@ from .models import (
     Slot,
     WaitlistEntry,
 )
+from .roles import CLINICIAN
 from .selectors import seat_taken_q
+
+VIEW_INTAKE = "appointments.view_intake"
+VIEW_ALL_BOOKINGS = "appointments.view_all_bookings"
+
+# Client data: a page that lists what a delete would touch counts these, never names them.
+CLIENT_DATA = (Booking, IntakeAnswer, Message, WaitlistEntry)
 
 
 def _local_start(start) -> str:
     return date_format(timezone.localtime(start), "D d-m-Y H:i")
 
 
+def reads_intake(user) -> bool:
+    return user.has_perm(VIEW_INTAKE)
+
+
+def sees_all_bookings(user) -> bool:
+    return user.has_perm(VIEW_ALL_BOOKINGS)
+
+
+class OwnAppointmentsOnly:
+    """Without `view_all_bookings`, only the rows of the user's own clinician.
+
+    `clinician_path` leads from the model to its Clinician. A user without a
+    linked Clinician sees nothing. For a user who may view the model, a row
+    outside the scope is a 404 on every detail page, as a missing row is
+    (Django would redirect with "does not exist"); one who may not gets the 403
+    that follows.
+    """
+
+    clinician_path: str
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if sees_all_bookings(request.user):
+            return queryset
+        return queryset.filter(**{f"{self.clinician_path}__user": request.user})
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None and self.has_view_or_change_permission(request):
+            raise Http404(gettext("Niet gevonden."))
+        return obj
+
+
+class NoClientDataOnDeletePages:
+    """A delete page lists what stops the delete: client data is counted, not named.
+
+    Deleting a service or a question that has appointments or answers is refused
+    (PROTECT); Django would list each of them by its reference, to people (the
+    functional admin) who may see no client data at all.
+    """
+
+    def get_deleted_objects(self, objs, request):
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if not protected:
+            return deleted, model_count, perms_needed, protected
+        collector = NestedObjects(using=router.db_for_write(self.model))
+        collector.collect(objs)
+        if not any(isinstance(obj, CLIENT_DATA) for obj in collector.protected):
+            return deleted, model_count, perms_needed, protected
+        counts = Counter(type(obj)._meta.verbose_name_plural for obj in collector.protected)
+        summary = [f"{capfirst(name)}: {count}" for name, count in sorted(counts.items())]
+        return deleted, model_count, perms_needed, summary
+
+
 @admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
+class LocationAdmin(NoClientDataOnDeletePages, admin.ModelAdmin):
     list_display = ["name", "address", "postal_code", "city", "active"]
     list_filter = ["active", "city"]
     fieldsets = [
@@ -54,7 +132,7 @@ class LocationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(NoClientDataOnDeletePages, admin.ModelAdmin):
     list_display = [
         "name_nl",
         "name_en",
@@ -104,7 +182,7 @@ class IntakeChoiceInline(admin.TabularInline):
 
 
 @admin.register(IntakeQuestion)
-class IntakeQuestionAdmin(admin.ModelAdmin):
+class IntakeQuestionAdmin(NoClientDataOnDeletePages, admin.ModelAdmin):
     list_display = [
         "text_nl",
         "service",
@@ -143,14 +221,33 @@ class AvailabilityRuleInline(admin.TabularInline):
 
 
 @admin.register(Clinician)
-class ClinicianAdmin(admin.ModelAdmin):
+class ClinicianAdmin(NoClientDataOnDeletePages, admin.ModelAdmin):
     list_display = ["display_name", "profession", "active"]
     list_filter = ["profession", "active", "services", "locations"]
     search_fields = ["display_name"]
     fields = ["display_name", "profession", "services", "locations", "user", "active"]
     filter_horizontal = ["services", "locations"]
-    raw_id_fields = ["user"]
     inlines = [AvailabilityRuleInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        # The linked account reads this clinician's intake answers. Only who may
+        # read every appointment's answers (a team lead) may hand that on; the
+        # front desk, which may edit a clinician's week, may not.
+        if not (reads_intake(request.user) and sees_all_bookings(request.user)):
+            readonly.append("user")
+        return readonly
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            # A short list of clinician accounts instead of every account by id.
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(is_active=True, is_staff=True, groups__name=CLINICIAN)
+                .distinct()
+                .order_by("username")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(AvailabilityRule)
@@ -180,7 +277,9 @@ class ClosureAdmin(admin.ModelAdmin):
 
 
 @admin.register(Slot)
-class SlotAdmin(admin.ModelAdmin):
+class SlotAdmin(OwnAppointmentsOnly, admin.ModelAdmin):
+    clinician_path = "clinician"
+
     list_display = [
         "local_start",
         "clinician",
@@ -297,8 +396,42 @@ class MessageInline(admin.TabularInline):
         return False
 
 
+@dataclass(frozen=True)
+class IntakeLine:
+    """One answered intake question as staff read it: Dutch texts, never codes."""
+
+    question: str
+    answers: tuple[str, ...]
+    acute_risk: bool
+
+
+def _answer_texts(answer: IntakeAnswer) -> tuple[str, ...]:
+    question = answer.question
+    if question.kind in (IntakeQuestion.Kind.SINGLE_CHOICE, IntakeQuestion.Kind.MULTIPLE_CHOICE):
+        # Choice codes are stored one per line.
+        texts = {choice.code: choice.text_nl for choice in question.choices.all()}
+        return tuple(
+            texts.get(code) or gettext("%(code)s (deze keuze bestaat niet meer)") % {"code": code}
+            for code in answer.value.splitlines()
+            if code
+        )
+    if question.kind == IntakeQuestion.Kind.YES_NO:
+        # In Dutch, like the question and choice texts beside it.
+        return ({"yes": "ja", "no": "nee"}.get(answer.value, answer.value),)
+    return (answer.value,)
+
+
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(OwnAppointmentsOnly, admin.ModelAdmin):
+    """Appointments: all of them with `view_all_bookings`, else a clinician's own.
+
+    The change page (templates/admin/appointments/booking/change_form.html) shows
+    holders of `view_intake` the triage flag first, with the answer that raised
+    it, then the intake answers, the appointment with the staff note, and the
+    messages. Everyone else sees neither answers nor note (see `_detail_context`).
+    """
+
+    clinician_path = "slot__clinician"
     list_display = [
         "reference",
         "local_start",
@@ -324,10 +457,28 @@ class BookingAdmin(admin.ModelAdmin):
     # personal data, which the access log rules keep for a later, logged view.
     search_fields = ["reference"]
     search_help_text = _("Zoek op referentiecode.")
-    fieldsets = [
-        (None, {"fields": ["reference", "slot", "status", "acute_risk"]}),
-        (_("Cliënt"), {"fields": ["nickname", "language", "source", "contact_channel"]}),
-        (
+    readonly_fields = [
+        "reference",
+        "slot",
+        "acute_risk",
+        "contact_channel",
+        "public_id",
+        "seat",
+        "held_until",
+        "sequence",
+        "created_at",
+        "confirmed_at",
+        "cancelled_at",
+        "updated_at",
+    ]
+
+    inlines = [MessageInline]
+
+    def get_fieldsets(self, request, obj=None):
+        appointment = (None, {"fields": ["reference", "slot", "status", "acute_risk"]})
+        note = (_("Notitie"), {"fields": ["staff_note"]})
+        client = (_("Cliënt"), {"fields": ["nickname", "language", "source", "contact_channel"]})
+        system = (
             _("Systeem"),
             {
                 "classes": ["collapse"],
@@ -342,23 +493,18 @@ class BookingAdmin(admin.ModelAdmin):
                     "updated_at",
                 ],
             },
-        ),
-    ]
-    readonly_fields = [
-        "reference",
-        "slot",
-        "contact_channel",
-        "public_id",
-        "seat",
-        "held_until",
-        "sequence",
-        "created_at",
-        "confirmed_at",
-        "cancelled_at",
-        "updated_at",
-    ]
+        )
+        if reads_intake(request.user):
+            return [appointment, note, client, system]
+        return [appointment, client, system]
 
-    inlines = [MessageInline]
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        # Not in the fieldsets either; this keeps a posted note out of the form
+        # should a fieldset ever name it.
+        if not reads_intake(request.user):
+            exclude.append("staff_note")
+        return exclude
 
     def has_add_permission(self, request):
         # A booking takes a seat of its slot; only the booking services may do
@@ -371,7 +517,17 @@ class BookingAdmin(admin.ModelAdmin):
         # (cancel, hold, expire) frees or takes a seat and belongs to a service.
         if obj is None or not obj.is_appointment:
             readonly.append("status")
+        # A clinician records attendance and a note; the client's details are
+        # the front desk's.
+        if not sees_all_bookings(request.user):
+            readonly += ["nickname", "language", "source"]
         return readonly
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "nickname":
+            # Encrypted, so a text column, but still one short line.
+            kwargs["widget"] = forms.TextInput(attrs={"maxlength": 50, "size": 30})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def formfield_for_choice_field(self, db_field, request, **kwargs):
         if db_field.name == "status":
@@ -386,10 +542,88 @@ class BookingAdmin(admin.ModelAdmin):
     def local_start(self, obj: Booking) -> str:
         return _local_start(obj.slot.start)
 
+    def intake_answers(self, request, booking: Booking) -> list[IntakeLine]:
+        """The booking's intake answers: the only place the admin reads them."""
+        if not reads_intake(request.user):
+            raise PermissionDenied
+        # NEN 7513: log this read (issue 5): who, on whose behalf, when, which
+        # booking, from where, the result; never the answers themselves.
+        answers = (
+            IntakeAnswer.objects.filter(booking=booking)
+            .select_related("question")
+            .prefetch_related("question__choices")
+            .order_by("question__order", "question_id")
+        )
+        return [
+            IntakeLine(
+                question=answer.question.text_nl,
+                answers=_answer_texts(answer),
+                acute_risk=answer.acute_risk,
+            )
+            for answer in answers
+        ]
+
+    def _detail_context(self, request, booking: Booking) -> dict:
+        """What the change page shows above the fields: the triage flag, the answers."""
+        crisis_help = gettext(
+            "Crisishulp: 113 Zelfmoordpreventie, bel 113 of gratis 0800-0113. "
+            "Bij direct gevaar: 112."
+        )
+        if reads_intake(request.user):
+            lines = self.intake_answers(request, booking)
+            acute = [line for line in lines if line.acute_risk]
+            triage = None
+            if booking.acute_risk:
+                triage = {
+                    "heading": gettext("Let op: acuut risico"),
+                    "text": gettext("Bij de intake aangegeven dat:")
+                    if acute
+                    else gettext(
+                        "Bij de intake is een antwoord gegeven dat acuut risico betekent; "
+                        "de antwoorden zijn niet meer bewaard."
+                    ),
+                    "lines": acute,
+                    "advice": gettext("Bespreek dit als eerste.") + " " + crisis_help,
+                }
+            return {
+                "triage": triage,
+                "intake_lines": lines,
+                "intake_heading": gettext("Intake-antwoorden"),
+                "intake_empty": gettext("Geen intake-antwoorden (niet ingevuld of verwijderd)."),
+            }
+        # The front desk answers the phone and sees who walks in, so it sees that
+        # a flag exists (yes/no, also in the list and the day agenda) and whom to
+        # route the client to; not which question or answer raised it, and no
+        # answers or note at all: "no access to intake answers".
+        triage = None
+        if booking.acute_risk:
+            triage = {
+                "heading": gettext("Let op: acuut risico"),
+                "text": gettext(
+                    "Bij de intake is een antwoord gegeven dat acuut risico betekent. "
+                    "Belt of komt deze cliënt? Verbind meteen door met de zorgverlener "
+                    "van dienst."
+                ),
+                "lines": [],
+                "advice": crisis_help,
+            }
+        return {"triage": triage, "intake_lines": None}
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(self._detail_context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
-    """The outbox. Filter on status "mislukt" for the messages that did not go out."""
+class MessageAdmin(OwnAppointmentsOnly, admin.ModelAdmin):
+    """The outbox. Filter on status "mislukt" for the messages that did not go out.
+
+    A clinician sees the messages of their own appointments only, so no waitlist
+    messages; the action needs `change_message`, which no clinician has.
+    """
+
+    clinician_path = "booking__slot__clinician"
 
     list_display = [
         "due_at",

@@ -1,4 +1,3 @@
-import re
 from datetime import date, datetime
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -9,15 +8,18 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from appointments import roles
 from appointments.management.commands.seed_demo import easter_sunday
 from appointments.models import (
     AvailabilityRule,
     Booking,
     Clinician,
     Closure,
+    IntakeAnswer,
     IntakeChoice,
     IntakeQuestion,
     Location,
+    Message,
     Service,
     Slot,
 )
@@ -35,6 +37,8 @@ MODELS = [
     Closure,
     Slot,
     Booking,
+    IntakeAnswer,
+    Message,
 ]
 
 
@@ -48,12 +52,6 @@ def _counts() -> dict[str, int]:
     counts = {model.__name__: model.objects.count() for model in MODELS}
     counts["User"] = get_user_model().objects.count()
     return counts
-
-
-def _printed_password(output: str) -> str:
-    match = re.search(r"wachtwoord: (\S+)", output)
-    assert match, output
-    return match.group(1)
 
 
 def test_seed_demo_creates_three_services_in_dutch_and_english():
@@ -125,26 +123,55 @@ def test_seed_demo_closes_locations_on_christmas_and_generates_no_slots_then():
     assert not Slot.objects.filter(date__in=[date(2026, 12, 25), date(2026, 12, 26)]).exists()
 
 
-def test_seed_demo_makes_a_staff_user_with_the_printed_password():
+def test_seed_demo_makes_one_staff_user_per_role_and_no_superuser():
+    _seed()
+
+    users = get_user_model().objects.all()
+    assert {user.username: [g.name for g in user.groups.all()] for user in users} == {
+        "balie": [roles.FRONT_DESK],
+        "zorgverlener": [roles.CLINICIAN],
+        "teamleider": [roles.TEAM_LEAD],
+        "beheerder": [roles.FUNCTIONAL_ADMIN],
+    }
+    assert all(user.is_staff and user.is_active and not user.is_superuser for user in users)
+    assert all(user.has_usable_password() for user in users)
+    assert users.get(username="teamleider").has_perm("appointments.view_dashboard")
+
+
+def test_seed_demo_prints_how_to_sign_in_but_no_password():
     output = _seed()
 
-    user = get_user_model().objects.get(username="demo")
-    assert user.is_staff and user.is_superuser
-    assert user.check_password(_printed_password(output))
     assert "http://127.0.0.1:8000/beheer/" in output
+    assert "Aanmelden: .venv/bin/python manage.py demo_login" in output
+    assert "wachtwoord" not in output.lower()
+
+
+def test_seed_demo_gives_the_clinician_account_appointments_one_with_acute_risk():
+    _seed()
+
+    user = get_user_model().objects.get(username="zorgverlener")
+    own = Booking.objects.filter(slot__clinician__user=user, status=Booking.Status.CONFIRMED)
+    assert user.clinician.display_name == "Sanne"
+    assert own.count() >= 2
+    acute = own.get(acute_risk=True)
+    assert [answer.value for answer in acute.answers.filter(acute_risk=True)] == ["crisis"]
+    assert "\n" in acute.answers.get(question__text_nl__startswith="Welke middelen").value
+    # Appointments of other clinicians too, so the clinician's narrower view shows.
+    assert Booking.objects.exclude(slot__clinician__user=user).exists()
+    # One left an e-mail address, so its page shows a message history.
+    assert Message.objects.filter(booking__in=own).exists()
 
 
 def test_seed_demo_a_second_run_changes_nothing():
-    first_output = _seed()
+    _seed()
     before = _counts()
-    password = _printed_password(first_output)
+    hashes = dict(get_user_model().objects.values_list("username", "password"))
 
     second_output = _seed()
 
     assert _counts() == before
     assert "bestaat al" in second_output
-    assert "wachtwoord" not in second_output
-    assert get_user_model().objects.get(username="demo").check_password(password)
+    assert dict(get_user_model().objects.values_list("username", "password")) == hashes
 
 
 def test_seed_demo_refuses_to_run_in_production(settings):

@@ -1,25 +1,35 @@
 """`manage.py seed_demo`: a GGD Amsterdam set-up to try Spreekuur with.
 
 Creates locations, three consultation hours with their intake questions (NL and
-EN), clinicians with weekly availability, closures, four weeks of slots and a
-staff account "demo" with a fresh random password. It only runs on a database
-without any consultation hour, so a second run changes nothing. It refuses to run
-in production. The clinicians and the second address are invented.
+EN), clinicians with weekly availability, closures, four weeks of slots, the
+staff roles, one staff account per role and a few appointments (one with an
+acute-risk answer). It only runs on a database without any consultation hour, so
+a second run changes nothing. It refuses to run in production. The clinicians,
+clients and the second address are invented.
+
+The staff accounts get random passwords that nobody knows: `manage.py demo_login`
+sets fresh ones and prints them with the codes for the second factor. There is no
+superuser: a superuser passes every permission, and the demo is there to show the
+roles.
 """
 
 import secrets
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from appointments import roles
 from appointments.models import (
     AvailabilityRule,
+    Booking,
     Clinician,
     Closure,
+    ContactChannel,
     IntakeChoice,
     IntakeQuestion,
     Location,
@@ -31,6 +41,16 @@ Kind = IntakeQuestion.Kind
 Profession = Clinician.Profession
 
 ADMIN_URL = "http://127.0.0.1:8000/beheer/"
+
+# username: role. The clinician account belongs to Sanne (CLINICIAN_ACCOUNT), who
+# holds the most chemsex hours, so it has appointments of its own to prepare.
+STAFF_USERS = {
+    "balie": roles.FRONT_DESK,
+    "zorgverlener": roles.CLINICIAN,
+    "teamleider": roles.TEAM_LEAD,
+    "beheerder": roles.FUNCTIONAL_ADMIN,
+}
+CLINICIAN_ACCOUNT = ("zorgverlener", "sanne")
 
 LOCATIONS = {
     "centrum": {
@@ -300,6 +320,67 @@ RULES = [
 ]
 
 
+# Demo appointments, booked the way clients book (hold, then confirm), on the
+# first free times: (clinician, service, nickname, source, e-mail, answers), with
+# answers as {question text: choice code(s), "yes"/"no" or typed text}.
+Source = Booking.Source
+BOOKINGS = [
+    (
+        "sanne",
+        "chemsex",
+        "Kees",
+        Source.ONLINE,
+        "",
+        {
+            "Welke middelen gebruik je bij seks?": ["crystal-meth", "ghb"],
+            "Hoe vaak heb je seks met drugs?": "weekly",
+            "Spuit je weleens drugs (slammen)?": "yes",
+            "Waar wil je hulp bij?": ["reduce-stop", "mental-health"],
+            "Voel je je nu veilig?": "crisis",
+            "Is er iets dat we vooraf moeten weten?": "Ik slaap al dagen slecht.",
+        },
+    ),
+    (
+        "sanne",
+        "chemsex",
+        "",
+        Source.PHONE,
+        "client@example.org",
+        {
+            "Welke middelen gebruik je bij seks?": ["mephedrone"],
+            "Hoe vaak heb je seks met drugs?": "monthly",
+            "Spuit je weleens drugs (slammen)?": "no",
+            "Waar wil je hulp bij?": ["safer-use", "sexual-health"],
+            "Voel je je nu veilig?": "yes",
+        },
+    ),
+    (
+        "sanne",
+        "soa",
+        "R.",
+        Source.ONLINE,
+        "",
+        {
+            "Heb je klachten?": "no",
+            "Heeft een sekspartner je laten weten dat je misschien een soa hebt?": "yes",
+        },
+    ),
+    (
+        "jeroen",
+        "chemsex",
+        "Mo",
+        Source.ONLINE,
+        "",
+        {
+            "Welke middelen gebruik je bij seks?": ["ghb", "ketamine"],
+            "Hoe vaak heb je seks met drugs?": "few-monthly",
+            "Voel je je nu veilig?": "unsure",
+        },
+    ),
+    ("daan", "prep", "", Source.PHONE, "", {"Gebruik je al PrEP?": "yes"}),
+]
+
+
 def easter_sunday(year: int) -> date:
     """Easter Sunday in the Gregorian calendar (the anonymous Gregorian algorithm)."""
     a, b, c = year % 19, year // 100, year % 100
@@ -336,7 +417,7 @@ class Command(BaseCommand):
         from appointments.services import slots_generate
 
         if getattr(settings, "PRODUCTION", False):
-            raise CommandError("seed_demo maakt een demo-account aan en draait niet in productie.")
+            raise CommandError("seed_demo maakt demo-accounts aan en draait niet in productie.")
         if Service.objects.exists():
             self.stdout.write(
                 "Er zijn al spreekuren: de demodata bestaat al. Er is niets veranderd."
@@ -345,24 +426,29 @@ class Command(BaseCommand):
 
         today = timezone.localdate()
         with transaction.atomic():
+            roles.roles_setup()
             locations = {key: Location.objects.create(**data) for key, data in LOCATIONS.items()}
             services = {key: Service.objects.create(**data) for key, data in SERVICES.items()}
             question_count = self._create_questions(services)
             clinicians = self._create_clinicians(services, locations, today)
             closure_count = self._create_closures(locations, clinicians, today)
             report = slots_generate(start=today, weeks=4)
-            password = self._create_demo_user()
+            users = self._create_staff_users(clinicians)
+            booking_count = self._create_bookings(services, clinicians, now=timezone.now())
 
         self.stdout.write(
             f"Aangemaakt: {len(locations)} locaties, {len(services)} spreekuren, "
             f"{question_count} intakevragen, {len(clinicians)} zorgverleners, "
-            f"{len(RULES)} vaste beschikbaarheden, {closure_count} sluitingen."
+            f"{len(RULES)} vaste beschikbaarheden, {closure_count} sluitingen, "
+            f"{booking_count} afspraken."
         )
         self.stdout.write(f"Tijdsloten: {report}")
         self.stdout.write(
+            "Medewerkers: " + ", ".join(f"{name} ({role})" for name, role in users.items())
+        )
+        self.stdout.write(
             self.style.SUCCESS(
-                f"Log in op {ADMIN_URL} als 'demo' met wachtwoord: {password}\n"
-                "Dit wachtwoord wordt niet bewaard; noteer het nu."
+                f"Beheer: {ADMIN_URL}\nAanmelden: .venv/bin/python manage.py demo_login"
             )
         )
 
@@ -444,12 +530,69 @@ class Command(BaseCommand):
         Closure.objects.bulk_create(closures)
         return len(closures)
 
-    def _create_demo_user(self) -> str:
-        password = secrets.token_urlsafe(12)
-        user, _created = get_user_model().objects.get_or_create(username="demo")
-        user.is_staff = True
-        user.is_superuser = True
-        user.is_active = True
-        user.set_password(password)
-        user.save()
-        return password
+    def _create_staff_users(self, clinicians: dict[str, Clinician]) -> dict[str, str]:
+        """One staff account per role, none a superuser; nobody knows the passwords."""
+        groups = {
+            group.name: group for group in Group.objects.filter(name__in=roles.ROLE_PERMISSIONS)
+        }
+        users = {}
+        for username, role in STAFF_USERS.items():
+            user, _created = get_user_model().objects.get_or_create(username=username)
+            user.is_staff, user.is_superuser, user.is_active = True, False, True
+            user.set_password(secrets.token_urlsafe(32))
+            user.save()
+            user.groups.set([groups[role]])
+            users[username] = role
+        username, clinician_key = CLINICIAN_ACCOUNT
+        clinician = clinicians[clinician_key]
+        clinician.user = get_user_model().objects.get(username=username)
+        clinician.save(update_fields=["user"])
+        return users
+
+    def _create_bookings(self, services, clinicians, *, now: datetime) -> int:
+        from appointments.selectors import slots_bookable
+        from appointments.services import (
+            ContactDetails,
+            IntakeResponse,
+            SlotUnavailable,
+            booking_confirm,
+            slot_hold,
+        )
+
+        questions = {question.text_nl: question for question in IntakeQuestion.objects.all()}
+        days_taken: dict[str, set[date]] = {}
+        count = 0
+        for clinician_key, service_key, nickname, source, email, answers in BOOKINGS:
+            taken = days_taken.setdefault(clinician_key, set())
+            free = (
+                slots_bookable(service=services[service_key], now=now)
+                .filter(clinician=clinicians[clinician_key])
+                .order_by("start")
+            )
+            # A different day for each appointment of one clinician, if there is one.
+            slot = free.exclude(date__in=taken).first() or free.first()
+            if slot is None:
+                continue
+            try:
+                hold = slot_hold(slot_id=slot.pk, now=now)
+            except SlotUnavailable:
+                continue
+            contact = (
+                ContactDetails(email=email, channel=ContactChannel.EMAIL)
+                if email
+                else ContactDetails()
+            )
+            booking_confirm(
+                hold_public_id=hold.public_id,
+                responses=[
+                    IntakeResponse(question=questions[text], value=value)
+                    for text, value in answers.items()
+                ],
+                nickname=nickname,
+                source=source,
+                contact=contact,
+                now=now,
+            )
+            taken.add(slot.date)
+            count += 1
+        return count
