@@ -39,7 +39,9 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from .access_log import access_log_record
 from .models import (
+    AccessLogEntry,
     AvailabilityRule,
     Booking,
     Clinician,
@@ -457,6 +459,32 @@ class BookingAdmin(OwnAppointmentsOnly, admin.ModelAdmin):
     # personal data, which the access log rules keep for a later, logged view.
     search_fields = ["reference"]
     search_help_text = _("Zoek op referentiecode.")
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term:
+            # NEN 7513: a search is a look at client data. The term is a reference
+            # (the only searchable field); one match names its booking.
+            found = list(results.values_list("reference", flat=True)[:2])
+            access_log_record(
+                request=request,
+                action=AccessLogEntry.Action.SEARCH,
+                booking_reference=found[0] if len(found) == 1 else "",
+                detail=f"{len(found) if len(found) < 2 else '2+'} gevonden",
+            )
+        return results, may_have_duplicates
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            # Which fields changed, never their values.
+            access_log_record(
+                request=request,
+                action=AccessLogEntry.Action.CHANGE,
+                booking_reference=obj.reference or "",
+                detail=", ".join(sorted(form.changed_data))[:200],
+            )
+
     readonly_fields = [
         "reference",
         "slot",
@@ -546,8 +574,13 @@ class BookingAdmin(OwnAppointmentsOnly, admin.ModelAdmin):
         """The booking's intake answers: the only place the admin reads them."""
         if not reads_intake(request.user):
             raise PermissionDenied
-        # NEN 7513: log this read (issue 5): who, on whose behalf, when, which
-        # booking, from where, the result; never the answers themselves.
+        # NEN 7513: every read is logged: who, on whose behalf, when, which
+        # booking, from where; never the answers themselves.
+        access_log_record(
+            request=request,
+            action=AccessLogEntry.Action.VIEW_INTAKE,
+            booking_reference=booking.reference or "",
+        )
         answers = (
             IntakeAnswer.objects.filter(booking=booking)
             .select_related("question")
@@ -709,4 +742,41 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
     readonly_fields = fields
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AccessLogEntry)
+class AccessLogEntryAdmin(admin.ModelAdmin):
+    """The access log (NEN 7513): read-only for everyone, team leads filter and print it.
+
+    When a client asks who looked at their data, filter on their reference and
+    print the list.
+    """
+
+    list_display = [
+        "at",
+        "actor_username",
+        "on_behalf_of",
+        "action",
+        "booking_reference",
+        "result",
+        "ip_address",
+        "detail",
+    ]
+    list_filter = ["action", "result", "actor_username"]
+    search_fields = ["=booking_reference", "=actor_username"]
+    search_help_text = _("Zoek op referentiecode of gebruikersnaam (precies).")
+    date_hierarchy = "at"
+    list_per_page = 200
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -65,6 +65,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_crud("intakechoice", "view"),
         *_crud("message", "view", "change"),
         *_crud("waitlistentry", "view"),
+        *_crud("accesslogentry", "view"),
     ],
     FUNCTIONAL_ADMIN: [
         *_crud("service"),

@@ -132,3 +132,12 @@ class MessageFactory(factory.django.DjangoModelFactory):
     kind = models.Message.Kind.CONFIRMATION
     channel = models.ContactChannel.EMAIL
     due_at = factory.LazyFunction(timezone.now)
+
+
+class AccessLogEntryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.AccessLogEntry
+
+    actor_username = "teamleider"
+    action = models.AccessLogEntry.Action.VIEW_INTAKE
+    booking_reference = "TEST-0001"

@@ -61,3 +61,94 @@ def test_the_entry_survives_the_account(django_user_model):
 
     entry = AccessLogEntry.objects.get(pk=entry.pk)
     assert entry.actor_username == "oud"
+
+
+def _staff(django_user_model, client, role, username):
+    from tests.conftest import sign_in_with_second_factor
+
+    roles_setup()
+    user = django_user_model.objects.create_user(username, is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    sign_in_with_second_factor(client, user)
+    return user
+
+
+def test_a_clinician_reading_intake_answers_is_logged(client, django_user_model):
+    from django.urls import reverse
+
+    from tests.factories import BookingFactory, SlotFactory
+
+    user = _staff(django_user_model, client, CLINICIAN, "sanne")
+    clinician = ClinicianFactory(user=user)
+    booking = BookingFactory(slot=SlotFactory(clinician=clinician))
+
+    response = client.get(reverse("admin:appointments_booking_change", args=[booking.pk]))
+
+    assert response.status_code == 200
+    entry = AccessLogEntry.objects.get(action=AccessLogEntry.Action.VIEW_INTAKE)
+    assert (entry.actor_username, entry.booking_reference) == ("sanne", booking.reference)
+
+
+def test_the_front_desk_opening_a_booking_reads_no_intake_and_logs_no_intake_read(
+    client, django_user_model
+):
+    from django.urls import reverse
+
+    from appointments.roles import FRONT_DESK
+    from tests.factories import BookingFactory
+
+    _staff(django_user_model, client, FRONT_DESK, "balie")
+    booking = BookingFactory()
+
+    client.get(reverse("admin:appointments_booking_change", args=[booking.pk]))
+
+    assert not AccessLogEntry.objects.filter(action=AccessLogEntry.Action.VIEW_INTAKE).exists()
+
+
+def test_a_search_and_a_change_are_logged_without_the_data(client, django_user_model):
+    from django.urls import reverse
+
+    from appointments.roles import TEAM_LEAD
+    from tests.factories import BookingFactory
+
+    _staff(django_user_model, client, TEAM_LEAD, "teamleider")
+    booking = BookingFactory(staff_note="")
+
+    client.get(reverse("admin:appointments_booking_changelist"), {"q": booking.reference})
+    client.post(
+        reverse("admin:appointments_booking_change", args=[booking.pk]),
+        {
+            "status": "attended",
+            "staff_note": "Geheime notitie",
+            "language": "nl",
+            "source": "online",
+            "messages-TOTAL_FORMS": "0",
+            "messages-INITIAL_FORMS": "0",
+        },
+    )
+
+    search = AccessLogEntry.objects.get(action=AccessLogEntry.Action.SEARCH)
+    assert search.booking_reference == booking.reference
+    change = AccessLogEntry.objects.get(action=AccessLogEntry.Action.CHANGE)
+    assert "status" in change.detail and "Geheime" not in change.detail
+
+
+def test_nobody_can_change_or_delete_the_log_through_the_admin(client, django_user_model):
+    from django.urls import reverse
+
+    from appointments.roles import TEAM_LEAD
+
+    user = _staff(django_user_model, client, TEAM_LEAD, "teamleider")
+    entry = access_log_record(request=_request(user), action=AccessLogEntry.Action.EXPORT)
+
+    change = client.post(
+        reverse("admin:appointments_accesslogentry_change", args=[entry.pk]), {"detail": "x"}
+    )
+    delete = client.post(
+        reverse("admin:appointments_accesslogentry_delete", args=[entry.pk]), {"post": "yes"}
+    )
+
+    assert change.status_code == 403 and delete.status_code == 403
+    assert AccessLogEntry.objects.get(pk=entry.pk).detail == ""
+    listing = client.get(reverse("admin:appointments_accesslogentry_changelist"))
+    assert listing.status_code == 200

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import (
+    AccessLogEntry,
     AvailabilityRule,
     Booking,
     Clinician,
@@ -26,6 +27,7 @@ from appointments.models import (
 )
 from tests.conftest import sign_in_with_second_factor
 from tests.factories import (
+    AccessLogEntryFactory,
     AvailabilityRuleFactory,
     BookingFactory,
     ClinicianFactory,
@@ -76,6 +78,7 @@ def _make(model, superuser):
         IntakeChoice: IntakeChoiceFactory,
         Booking: BookingFactory,
         Message: MessageFactory,
+        AccessLogEntry: AccessLogEntryFactory,
         WaitlistEntry: WaitlistEntryFactory,
         Group: _GroupFactory,
     }
@@ -122,7 +125,7 @@ def test_superuser_can_open_add_page_unless_adding_is_not_allowed(staff_client, 
 
     response = staff_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
 
-    not_addable = {Booking, Message, WaitlistEntry}  # only the services create these
+    not_addable = {Booking, Message, WaitlistEntry, AccessLogEntry}  # only code creates these
     assert response.status_code == (403 if model in not_addable else 200)
 
 
