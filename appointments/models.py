@@ -440,6 +440,9 @@ class Booking(models.Model):
         _("bron"), max_length=10, choices=Source.choices, default=Source.ONLINE
     )
     acute_risk = models.BooleanField(_("triage: acuut risico"), default=False)
+    personal_data_erased_at = models.DateTimeField(
+        _("persoonsgegevens gewist op"), null=True, blank=True, editable=False
+    )
     staff_note = EncryptedTextField(
         _("notitie van de zorgverlener"),
         blank=True,

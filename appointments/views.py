@@ -33,6 +33,7 @@ from .forms import (
     slot_label,
 )
 from .models import Booking, ContactChannel, Location, Slot
+from .retention import booking_personal_data_erase
 
 SESSION_HOLDS = "holds"
 SESSION_CONFIRMED = "just_confirmed"
@@ -232,6 +233,17 @@ def manage_ics(request: HttpRequest, token: str) -> HttpResponse:
     # A neutral file name: downloads folders are seen by others too.
     response["Content-Disposition"] = 'attachment; filename="afspraak.ics"'
     return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def manage_erase(request: HttpRequest, token: str) -> HttpResponse:
+    booking = _booking_or_404(token)
+    if request.method == "POST":
+        booking_personal_data_erase(booking=booking)
+        messages.success(request, _("Je gegevens zijn gewist. Je afspraak blijft staan."))
+        return redirect("appointments:manage", token=token)
+    return render(request, "appointments/erase.html", {"booking": booking, "token": token})
 
 
 @never_cache

@@ -12,6 +12,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -297,6 +298,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_BEAT_SCHEDULE = {
     "outbox-dispatch": {"task": "appointments.tasks.outbox_dispatch", "schedule": 60.0},
     "waitlist-offer": {"task": "appointments.tasks.waitlist_offer_free_slots", "schedule": 60.0},
+    "personal-data-purge": {
+        "task": "appointments.tasks.personal_data_purge",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 
 # Messages. E-mail through Django's backends (SMTP in production, the console for
@@ -345,6 +350,8 @@ SPREEKUUR_SMS_QUIET_UNTIL = env_int("SPREEKUUR_SMS_QUIET_UNTIL", 8)
 SPREEKUUR_OUTBOX_MAX_ATTEMPTS = env_int("SPREEKUUR_OUTBOX_MAX_ATTEMPTS", 6)
 SPREEKUUR_OUTBOX_LEASE_SECONDS = env_int("SPREEKUUR_OUTBOX_LEASE_SECONDS", 300)
 SPREEKUUR_OUTBOX_BATCH = env_int("SPREEKUUR_OUTBOX_BATCH", 100)
+# Days after the appointment that intake answers, nickname and staff note are kept.
+SPREEKUUR_RETENTION_DAYS = env_int("SPREEKUUR_RETENTION_DAYS", 30)
 # How long a waitlist offer holds its slot.
 SPREEKUUR_WAITLIST_OFFER_MINUTES = env_int("SPREEKUUR_WAITLIST_OFFER_MINUTES", 120)
 
