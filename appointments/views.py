@@ -5,18 +5,22 @@ which appointment it just made; a manage link's token is the only key to an
 appointment after that, and it is never stored.
 """
 
+import sys
 from datetime import date
 
 from django.conf import settings
 from django.contrib import messages
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.decorators import ratelimit
 
 from . import selectors, services, waitlist
 from .calendar import booking_ics
@@ -37,6 +41,21 @@ from .retention import booking_personal_data_erase
 
 SESSION_HOLDS = "holds"
 SESSION_CONFIRMED = "just_confirmed"
+
+
+def rate_limited(group: str, setting: str, *, method=ratelimit.ALL):
+    """Refuse a request over the rate in `settings.<setting>`, per client address.
+
+    The rate is read per request, so it follows the settings (and tests). A
+    refusal raises Ratelimited, which the middleware answers with the 429 page.
+    """
+    return ratelimit(
+        group=f"spreekuur.{group}",
+        key="ip",
+        rate=lambda _group, _request: getattr(settings, setting),
+        method=method,
+        block=True,
+    )
 
 
 def _active_language() -> str:
@@ -101,6 +120,7 @@ def _slot_taken(request: HttpRequest, slot_id: int | None, *, pick_url: str) -> 
     )
 
 
+@rate_limited("hold", "SPREEKUUR_RATE_HOLD", method="POST")
 @require_POST
 def hold(request: HttpRequest) -> HttpResponse:
     form = SlotChoiceForm(request.POST)
@@ -116,6 +136,7 @@ def hold(request: HttpRequest) -> HttpResponse:
     return redirect("appointments:intake", public_id=held.public_id)
 
 
+@rate_limited("book", "SPREEKUUR_RATE_BOOK", method="POST")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def intake(request: HttpRequest, public_id) -> HttpResponse:
@@ -199,6 +220,7 @@ def _booking_or_404(token: str) -> Booking:
     return booking
 
 
+@rate_limited("manage", "SPREEKUUR_RATE_MANAGE")
 @never_cache
 @require_GET
 def manage(request: HttpRequest, token: str) -> HttpResponse:
@@ -222,6 +244,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@rate_limited("manage", "SPREEKUUR_RATE_MANAGE")
 @never_cache
 @require_GET
 def manage_ics(request: HttpRequest, token: str) -> HttpResponse:
@@ -235,6 +258,7 @@ def manage_ics(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
+@rate_limited("manage", "SPREEKUUR_RATE_MANAGE")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def manage_erase(request: HttpRequest, token: str) -> HttpResponse:
@@ -246,6 +270,7 @@ def manage_erase(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "appointments/erase.html", {"booking": booking, "token": token})
 
 
+@rate_limited("manage", "SPREEKUUR_RATE_MANAGE")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:
@@ -267,6 +292,7 @@ def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+@rate_limited("manage", "SPREEKUUR_RATE_MANAGE")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
@@ -325,6 +351,7 @@ def _contact_saved_text(channel: str) -> str:
     return _("Je e-mailadres en nummer zijn verwijderd. Je krijgt geen berichten meer.")
 
 
+@rate_limited("manage", "SPREEKUUR_RATE_MANAGE")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def manage_contact(request: HttpRequest, token: str) -> HttpResponse:
@@ -367,11 +394,30 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "errors/404.html", status=404)
 
 
-def server_error(request: HttpRequest) -> HttpResponse:
+def _standalone_error(template: str, status: int, **headers) -> HttpResponse:
     # No context processors: the database or the session store may be what is down.
-    from django.template.loader import get_template
+    response = HttpResponse(get_template(template).render({}), status=status)
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
-    return HttpResponse(get_template("errors/500.html").render({}), status=500)
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500, or 503 when the database is unreachable: a friendly page, never a traceback.
+
+    Django calls this inside its `except`, so the exception is at hand. The
+    connections check their health before use (CONN_HEALTH_CHECKS), so once the
+    database is back the next request simply works.
+    """
+    error = sys.exc_info()[1]
+    if isinstance(error, (OperationalError, InterfaceError)):
+        return _standalone_error("errors/503.html", 503, **{"Retry-After": "60"})
+    return _standalone_error("errors/500.html", 500)
+
+
+def too_many_requests(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The answer to a request over a rate limit (settings.RATELIMIT_VIEW)."""
+    return _standalone_error("errors/429.html", 429, **{"Retry-After": "300"})
 
 
 # --- Waitlist ------------------------------------------------------------------------
@@ -396,6 +442,7 @@ def _waitlist_location(request: HttpRequest, service) -> Location | None:
     return get_object_or_404(selectors.locations_for_service(service=service), pk=location_id)
 
 
+@rate_limited("waitlist", "SPREEKUUR_RATE_WAITLIST", method="POST")
 @require_http_methods(["GET", "POST"])
 def waitlist_join(request: HttpRequest, service_id: int) -> HttpResponse:
     service = get_object_or_404(selectors.services_active(), pk=service_id)
@@ -438,6 +485,7 @@ def waitlist_joined(request: HttpRequest, service_id: int) -> HttpResponse:
     )
 
 
+@rate_limited("manage", "SPREEKUUR_RATE_MANAGE")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def waitlist_offer(request: HttpRequest, token: str) -> HttpResponse:

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "django_ratelimit",
     "appointments",
 ]
 
@@ -115,6 +116,8 @@ MIDDLEWARE = [
     "appointments.middleware.StaffSessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns a rate-limit refusal into the friendly 429 page (RATELIMIT_VIEW).
+    "django_ratelimit.middleware.RatelimitMiddleware",
     # Last, as django-axes asks: it turns a lock-out into its answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -219,6 +222,36 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["amsterdam"]
 CRISPY_TEMPLATE_PACK = "amsterdam"
+
+# A shared cache (Redis in production) carries the rate-limit counters; without
+# CACHE_URL a per-process memory cache does, which is enough for `make run`.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "spreekuur",
+        }
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# Rate limits (django-ratelimit), per address, in its "count/period" notation.
+# Holding is the tightest: a script that hoards slots runs out after a few.
+RATELIMIT_VIEW = "appointments.views.too_many_requests"
+# Behind the proxy the client address is in a header the proxy sets.
+RATELIMIT_IP_META_KEY = os.environ.get("RATELIMIT_IP_META_KEY") or None
+SPREEKUUR_RATE_HOLD = os.environ.get("SPREEKUUR_RATE_HOLD", "6/10m")
+SPREEKUUR_RATE_BOOK = os.environ.get("SPREEKUUR_RATE_BOOK", "20/10m")
+SPREEKUUR_RATE_MANAGE = os.environ.get("SPREEKUUR_RATE_MANAGE", "60/10m")
+SPREEKUUR_RATE_WAITLIST = os.environ.get("SPREEKUUR_RATE_WAITLIST", "5/h")
+SILENCED_SYSTEM_CHECKS = [
+    # Django's own RedisCache has an atomic incr; the library only lists older ones.
+    "django_ratelimit.W001",
+    # Without CACHE_URL outside production: one process, one memory cache is shared enough.
+    *([] if PRODUCTION else ["django_ratelimit.E003"]),
+]
 
 # Sessions hold which slot a browser has on hold; nothing else of the client.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 2)

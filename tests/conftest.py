@@ -49,3 +49,13 @@ def sign_in_with_second_factor(client, user):
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Every test starts with no requests counted against its address."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -50,6 +50,7 @@ def test_the_deploy_check_passes_with_production_settings(tmp_path):
         "SECRET_KEY": "x" * 20 + "-not-a-real-key-but-long-and-random-enough-0123456789",
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "spreekuur.example.nl",
+        "CACHE_URL": "redis://127.0.0.1:6379/1",
         "DATABASE_URL": "sqlite:///" + str(tmp_path / "db.sqlite3"),
     }
     result = subprocess.run(
