@@ -390,20 +390,50 @@ SPREEKUUR_WAITLIST_OFFER_MINUTES = env_int("SPREEKUUR_WAITLIST_OFFER_MINUTES", 1
 
 LOGIN_URL = "admin:login"
 
+# Logs: JSON lines in production (one object per record, for the log platform),
+# plain text on a laptop. Every handler redacts tokens, addresses and numbers
+# (appointments/logging.py); error mails carry no request values at all.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "redact": {"()": "appointments.logging.RedactSecrets"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["redact"],
+        },
+        "mail_admins": {
+            "class": "appointments.logging.RedactedAdminEmailHandler",
+            "level": "ERROR",
+            # It redacts the finished mail itself (the report quotes the URL).
+            "filters": ["require_debug_false"],
+            "include_html": False,
+        },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        "django.request": {
+            "handlers": ["console", "mail_admins"],
+            "level": "ERROR",
+            "propagate": False,
+        },
         # Request lines carry the manage token in the path; they stay out of the log.
         "django.server": {"handlers": [], "level": "ERROR", "propagate": False},
     },
 }
+DEFAULT_EXCEPTION_REPORTER_FILTER = "appointments.logging.PersonalDataReporterFilter"
 
 ADMINS = [("Spreekuur beheer", a) for a in env_list("DJANGO_ADMINS")]
