@@ -2,10 +2,11 @@
 
 `RedactSecrets` (a filter on the log handlers) replaces manage and offer
 tokens in paths, and anything shaped like an e-mail address or phone number,
-in every record and its traceback before it is written. `PersonalDataReporterFilter` makes Django's error
-reports (the mails to ADMINS) leave out every POST value, cookie, header and
-local variable. `RedactedAdminEmailHandler` runs the finished mail through the
-same redaction, since the report also quotes the request URL.
+in every record and its traceback before it is written.
+`PersonalDataReporterFilter` makes Django's error reports (the mails to
+ADMINS) leave out every POST value, cookie, header and local variable.
+`RedactedAdminEmailHandler` runs the finished mail through the same
+redaction, since the report also quotes the request URL.
 """
 
 import logging
