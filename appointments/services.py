@@ -513,3 +513,30 @@ def slots_generate(*, start: date, weeks: int, now: datetime | None = None) -> S
     report.removed = len(to_delete)
     report.retired = len(to_retire)
     return report
+
+
+# --- Attendance ------------------------------------------------------------------
+
+
+def booking_mark_attendance(*, booking: Booking, attended: bool, now: datetime) -> Booking:
+    """Record that the client came (or did not) to an appointment of today or the past.
+
+    Allowed once the appointment's day has come: a front desk marks a client who
+    arrives early, and a clinician catches up on yesterday's list. A wrong mark
+    may be corrected (attended <-> no-show); a cancelled appointment, a hold or
+    an appointment of a later day raises BookingNotChangeable. The seat stays
+    taken either way; reminders still pending are dropped when they fall due,
+    since the outbox only sends them for confirmed appointments.
+    """
+    with transaction.atomic():
+        locked = Booking.objects.select_for_update().select_related("slot").get(pk=booking.pk)
+        if locked.status not in Booking.APPOINTMENT_STATUSES:
+            raise BookingNotChangeable
+        if locked.slot.start > now and locked.slot.date != timezone.localdate(now):
+            raise BookingNotChangeable
+        status = Booking.Status.ATTENDED if attended else Booking.Status.NO_SHOW
+        if locked.status != status:
+            locked.status = status
+            locked.sequence += 1
+            locked.save(update_fields=["status", "sequence", "updated_at"])
+    return locked

@@ -27,3 +27,42 @@ def waitlist_offer_free_slots() -> int:
     from .waitlist import waitlist_offer_free_slots as offer
 
     return offer()
+
+
+@shared_task(name="appointments.tasks.slots_generate_ahead", acks_late=True, ignore_result=True)
+def slots_generate_ahead() -> dict:
+    """Nightly: keep slots generated SPREEKUUR_SLOT_WEEKS_AHEAD weeks ahead.
+
+    Idempotent, so a second run (a redelivered task) changes nothing. Logs
+    counts and slot ids only, never personal data. Staff see the conflicts with
+    their appointments by running the same generation on the page
+    "Rooster genereren" (admin:staff_generate_slots).
+    """
+    import logging
+
+    from django.utils import timezone
+
+    from .services import slots_generate
+
+    report = slots_generate(start=timezone.localdate(), weeks=settings.SPREEKUUR_SLOT_WEEKS_AHEAD)
+    counts = {
+        "created": report.created,
+        "updated": report.updated,
+        "removed": report.removed,
+        "retired": report.retired,
+        "conflicts": len(report.conflicts),
+    }
+    logging.getLogger(__name__).info(
+        "slots generated %s weeks ahead: %s; conflicting slot ids: %s",
+        settings.SPREEKUUR_SLOT_WEEKS_AHEAD,
+        counts,
+        [slot.pk for slot in report.conflicts],
+    )
+    return counts
+
+
+@shared_task(name="appointments.tasks.personal_data_purge", acks_late=True, ignore_result=True)
+def personal_data_purge() -> str:
+    from .retention import personal_data_purge as purge
+
+    return str(purge())
