@@ -13,8 +13,8 @@ import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
 from .models import Booking, Closure, IntakeQuestion, Location, Service, Slot
@@ -155,6 +155,10 @@ def intake_questions_for_service(*, service: Service) -> list[IntakeQuestion]:
     )
 
 
+# How long after the appointment its manage link still shows it.
+MANAGE_LINK_GRACE = timedelta(days=1)
+
+
 def hash_manage_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -162,16 +166,21 @@ def hash_manage_token(token: str) -> str:
 def booking_by_manage_token(*, token: str) -> Booking | None:
     """The appointment a manage link opens, or None for any token that opens nothing.
 
-    Only the SHA-256 of the token is stored. A cancelled appointment still opens
-    (the client sees that it is cancelled); holds and expired claims never do.
+    Only the SHA-256 of the token is stored, and it is compared in constant time.
+    A link stops working when its appointment is cancelled (a used cancel link
+    cannot be replayed) and a day after the appointment ended; such a link, an
+    altered one and an unknown one all look the same: None, so a 404.
     """
     if not token or len(token) > 100:
         return None
     digest = hash_manage_token(token)
     booking = (
         Booking.objects.select_related("slot__service", "slot__location", "slot__clinician")
-        .filter(manage_token_hash=digest)
-        .exclude(status__in=[Booking.Status.HELD, Booking.Status.EXPIRED])
+        .filter(
+            manage_token_hash=digest,
+            status__in=Booking.APPOINTMENT_STATUSES,
+            slot__end__gt=timezone.now() - MANAGE_LINK_GRACE,
+        )
         .first()
     )
     if booking is None or not hmac.compare_digest(booking.manage_token_hash, digest):
@@ -187,4 +196,179 @@ def hold_by_public_id(*, public_id, allowed: list[str]) -> Booking | None:
         Booking.objects.select_related("slot__service", "slot__location")
         .filter(public_id=public_id)
         .first()
+    )
+
+
+# --- Staff pages: day agenda, slot conflicts, dashboard ---------------------------
+
+# The day list shows what happened to each appointment, cancellations included;
+# holds and expired holds are no appointments and stay out.
+AGENDA_STATUSES = (*Booking.APPOINTMENT_STATUSES, Booking.Status.CANCELLED)
+
+
+def agenda_bookings(
+    *,
+    day: date,
+    location_id: int | None = None,
+    clinician_id: int | None = None,
+    clinician_user=None,
+) -> QuerySet[Booking]:
+    """The appointments of one local day in time order, in one query.
+
+    `clinician_user` narrows the list to the appointments of the clinician whose
+    account that is: what a clinician without `view_all_bookings` may see.
+    """
+    bookings = (
+        Booking.objects.filter(slot__date=day, status__in=AGENDA_STATUSES)
+        .select_related("slot__clinician", "slot__location", "slot__service")
+        .order_by("slot__start", "slot__clinician__display_name", "pk")
+    )
+    if location_id:
+        bookings = bookings.filter(slot__location_id=location_id)
+    if clinician_id:
+        bookings = bookings.filter(slot__clinician_id=clinician_id)
+    if clinician_user is not None:
+        bookings = bookings.filter(slot__clinician__user=clinician_user)
+    return bookings
+
+
+def slot_conflicts(*, slot_ids: list[int], now: datetime) -> list[tuple[Slot, list[Booking]]]:
+    """Booked slots that no rule asks for any more, each with the bookings that occupy it.
+
+    Two queries. The bookings are appointments and live holds, as the booking rule counts.
+    """
+    slots = (
+        Slot.objects.filter(pk__in=slot_ids)
+        .select_related("clinician", "service", "location")
+        .order_by("start", "clinician__display_name")
+    )
+    by_slot: dict[int, list[Booking]] = {slot_id: [] for slot_id in slot_ids}
+    bookings = (
+        Booking.objects.filter(seat_taken_q(now=now), slot_id__in=slot_ids)
+        .only("pk", "slot_id", "reference", "status")
+        .order_by("slot_id", "seat")
+    )
+    for booking in bookings:
+        by_slot[booking.slot_id].append(booking)
+    return [(slot, by_slot[slot.pk]) for slot in slots]
+
+
+@dataclass(frozen=True)
+class WeekFigures:
+    monday: date
+    appointments: int
+    attended: int
+    no_show: int
+    cancelled: int
+
+
+def bookings_per_week(*, first_monday: date, weeks: int) -> list[WeekFigures]:
+    """Appointments per week of their date, every week present, in one query.
+
+    Grouped on `Slot.date`, the local (Europe/Amsterdam) date, so a week runs from
+    Monday 00:00 to Sunday 24:00 Amsterdam time on SQLite and PostgreSQL alike,
+    without time-zone arithmetic in SQL.
+    """
+    last_day = first_monday + timedelta(weeks=weeks, days=-1)
+    rows = (
+        Booking.objects.filter(slot__date__gte=first_monday, slot__date__lte=last_day)
+        .annotate(week=TruncWeek("slot__date"))
+        .values("week")
+        .annotate(
+            appointments=Count("pk", filter=Q(status__in=Booking.APPOINTMENT_STATUSES)),
+            attended=Count("pk", filter=Q(status=Booking.Status.ATTENDED)),
+            no_show=Count("pk", filter=Q(status=Booking.Status.NO_SHOW)),
+            cancelled=Count("pk", filter=Q(status=Booking.Status.CANCELLED)),
+        )
+        .order_by("week")
+    )
+    found = {row.pop("week"): row for row in rows}
+    empty = {"appointments": 0, "attended": 0, "no_show": 0, "cancelled": 0}
+    mondays = [first_monday + timedelta(weeks=n) for n in range(weeks)]
+    return [WeekFigures(monday=monday, **found.get(monday, empty)) for monday in mondays]
+
+
+@dataclass
+class RateFigures:
+    """Fill rate and no-show rate of one service, one location, or all of them."""
+
+    label: str
+    seats_offered: int = 0
+    seats_booked: int = 0
+    attended: int = 0
+    no_show: int = 0
+
+    @property
+    def fill_rate(self) -> float | None:
+        return self.seats_booked / self.seats_offered if self.seats_offered else None
+
+    @property
+    def no_show_rate(self) -> float | None:
+        recorded = self.attended + self.no_show
+        return self.no_show / recorded if recorded else None
+
+
+@dataclass(frozen=True)
+class DashboardRates:
+    per_service: list[RateFigures]
+    per_location: list[RateFigures]
+    total: RateFigures
+
+
+def dashboard_rates(*, first: date, last: date, total_label: str) -> DashboardRates:
+    """Fill and no-show rates from `first` to `last` (local dates), in two queries.
+
+    Seats offered: the capacity of slots that were open for booking (not blocked,
+    in no closure). Seats booked: appointments in those slots. The no-show rate
+    counts only appointments whose attendance was recorded.
+    """
+    closed = Closure.objects.filter(
+        Q(location=OuterRef("location_id")) | Q(clinician=OuterRef("clinician_id")),
+        starts_on__lte=OuterRef("date"),
+        ends_on__gte=OuterRef("date"),
+    )
+    offered = Slot.objects.filter(date__gte=first, date__lte=last, blocked=False).exclude(
+        Exists(closed)
+    )
+    seats = (
+        offered.values("service_id", "service__name_nl", "location_id", "location__name")
+        .annotate(seats=Sum("capacity"))
+        .order_by()
+    )
+    booked = (
+        Booking.objects.filter(
+            slot__in=offered.values("pk"), status__in=Booking.APPOINTMENT_STATUSES
+        )
+        .values("slot__service_id", "slot__location_id")
+        .annotate(
+            booked=Count("pk"),
+            attended=Count("pk", filter=Q(status=Booking.Status.ATTENDED)),
+            no_show=Count("pk", filter=Q(status=Booking.Status.NO_SHOW)),
+        )
+        .order_by()
+    )
+    services: dict[int, RateFigures] = {}
+    locations: dict[int, RateFigures] = {}
+    total = RateFigures(label=total_label)
+    for row in seats:
+        for figures in (
+            services.setdefault(row["service_id"], RateFigures(label=row["service__name_nl"])),
+            locations.setdefault(row["location_id"], RateFigures(label=row["location__name"])),
+            total,
+        ):
+            figures.seats_offered += row["seats"]
+    for row in booked:
+        # Every booked seat lies in an offered slot, so both keys exist.
+        for figures in (
+            services[row["slot__service_id"]],
+            locations[row["slot__location_id"]],
+            total,
+        ):
+            figures.seats_booked += row["booked"]
+            figures.attended += row["attended"]
+            figures.no_show += row["no_show"]
+    return DashboardRates(
+        per_service=sorted(services.values(), key=lambda f: f.label),
+        per_location=sorted(locations.values(), key=lambda f: f.label),
+        total=total,
     )

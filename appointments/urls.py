@@ -25,6 +25,7 @@ urlpatterns = [
     path("mijn-afspraak/<str:token>/", views.manage, name="manage"),
     path("mijn-afspraak/<str:token>/afspraak.ics", views.manage_ics, name="ics"),
     path("mijn-afspraak/<str:token>/afzeggen/", views.manage_cancel, name="cancel"),
+    path("afspraak/afgezegd/", views.cancelled, name="cancelled"),
     path("mijn-afspraak/<str:token>/gegevens-wissen/", views.manage_erase, name="erase"),
     path("mijn-afspraak/<str:token>/verzetten/", views.manage_reschedule, name="reschedule"),
     path("mijn-afspraak/<str:token>/berichten/", views.manage_contact, name="contact"),

@@ -280,11 +280,9 @@ def manage_cancel(request: HttpRequest, token: str) -> HttpResponse:
             services.booking_cancel(booking=booking)
         except services.BookingNotChangeable:
             messages.error(request, _("Deze afspraak kan niet meer worden afgezegd."))
-        else:
-            messages.success(
-                request, _("Je afspraak is afgezegd. De tijd is weer vrij voor iemand anders.")
-            )
-        return redirect("appointments:manage", token=token)
+            return redirect("appointments:manage", token=token)
+        # The link is spent: it opens nothing any more, so the answer has its own page.
+        return redirect("appointments:cancelled")
     return render(
         request,
         "appointments/cancel.html",
@@ -384,6 +382,11 @@ def manage_contact(request: HttpRequest, token: str) -> HttpResponse:
             "phone_masked": masked_phone(booking.phone),
         },
     )
+
+
+@require_GET
+def cancelled(request: HttpRequest) -> HttpResponse:
+    return render(request, "appointments/cancelled.html")
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

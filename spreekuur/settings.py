@@ -331,6 +331,11 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_BEAT_SCHEDULE = {
     "outbox-dispatch": {"task": "appointments.tasks.outbox_dispatch", "schedule": 60.0},
     "waitlist-offer": {"task": "appointments.tasks.waitlist_offer_free_slots", "schedule": 60.0},
+    # Keeps slots generated SPREEKUUR_SLOT_WEEKS_AHEAD weeks ahead; conflicts are logged.
+    "slots-generate-ahead": {
+        "task": "appointments.tasks.slots_generate_ahead",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "personal-data-purge": {
         "task": "appointments.tasks.personal_data_purge",
         "schedule": crontab(hour=3, minute=15),

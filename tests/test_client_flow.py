@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
@@ -232,9 +233,21 @@ def test_a_client_cancels_through_the_manage_link(client):
     assert client.get(reverse("appointments:cancel", args=[token])).status_code == 200
     response = client.post(reverse("appointments:cancel", args=[token]))
 
-    assert response.status_code == 302
+    assert response["Location"] == reverse("appointments:cancelled")
     assert Booking.objects.get().status == Booking.Status.CANCELLED
-    assert client.get(manage_url).status_code == 200
+    # The link is spent: opening it again, or replaying the cancel, finds nothing.
+    assert client.get(manage_url).status_code == 404
+    assert client.post(reverse("appointments:cancel", args=[token])).status_code == 404
+
+
+def test_a_manage_link_stops_working_a_day_after_the_appointment(client):
+    slot = SlotFactory()
+    manage_url = _manage_url_from(client.post(_hold(client, slot), {}))
+
+    with time_machine.travel(slot.end + timedelta(hours=23)):
+        assert client.get(manage_url).status_code == 200
+    with time_machine.travel(slot.end + timedelta(hours=25)):
+        assert client.get(manage_url).status_code == 404
 
 
 def test_a_client_reschedules_and_the_old_time_is_free_again(client):

@@ -327,7 +327,7 @@ def test_removing_the_details_cancels_every_pending_message(client):
     assert booking.status == Booking.Status.CONFIRMED
 
 
-def test_the_contact_page_of_a_cancelled_appointment_goes_back_to_manage(client):
+def test_the_contact_page_of_a_cancelled_appointment_opens_nothing(client):
     confirmed = _booked_with(
         services.ContactDetails(email="sam@example.org", channel=ContactChannel.EMAIL)
     )
@@ -336,8 +336,7 @@ def test_the_contact_page_of_a_cancelled_appointment_goes_back_to_manage(client)
 
     response = client.post(url, {"phone": "0612345678", "consent": CONSENT})
 
-    assert response.status_code == 302
-    assert response["Location"] == reverse("appointments:manage", args=[confirmed.manage_token])
+    assert response.status_code == 404
     confirmed.booking.refresh_from_db()
     assert confirmed.booking.phone == ""
 
