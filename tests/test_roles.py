@@ -502,3 +502,25 @@ def test_only_a_team_lead_links_an_account_to_a_clinician(world, as_role, role, 
     page = as_role(role).get(_url("clinician", "change", clinician.pk)).content.decode()
 
     assert ('name="user"' in page) is may_link
+
+
+@pytest.mark.parametrize(
+    ("role", "shown", "hidden"),
+    [
+        (FRONT_DESK, ["Dagagenda", "Afspraak maken voor een beller"], ["Dashboard met cijfers"]),
+        (TEAM_LEAD, ["Dagagenda", "Dashboard met cijfers"], []),
+        (ADMIN, [], ["Dagagenda", "Afspraak maken voor een beller"]),
+    ],
+)
+def test_the_admin_index_links_to_the_staff_pages_a_role_may_use(
+    client, django_user_model, role, shown, hidden
+):
+    roles.roles_setup()
+    user = django_user_model.objects.create_user("medewerker", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    sign_in_with_second_factor(client, user)
+
+    html = client.get(reverse("admin:index")).content.decode()
+
+    assert all(text in html for text in shown)
+    assert not any(text in html for text in hidden)
