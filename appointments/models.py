@@ -727,7 +727,7 @@ class AccessLogEntry(models.Model):
     result = models.CharField(
         _("resultaat"), max_length=10, choices=Result.choices, default=Result.ALLOWED
     )
-    ip_address = models.GenericIPAddressField(_("adres"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP-adres"), null=True, blank=True)
     # What was done, in words without personal data: "3 rijen", "gekomen".
     detail = models.CharField(_("toelichting"), max_length=200, blank=True)
 

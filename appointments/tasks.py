@@ -66,3 +66,10 @@ def personal_data_purge() -> str:
     from .retention import personal_data_purge as purge
 
     return str(purge())
+
+
+@shared_task(name="appointments.tasks.access_log_check", acks_late=True, ignore_result=True)
+def access_log_check() -> int:
+    from .access_log import access_unusual_notify
+
+    return len(access_unusual_notify())

@@ -399,7 +399,11 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 def _standalone_error(template: str, status: int, **headers) -> HttpResponse:
     # No context processors: the database or the session store may be what is down.
-    response = HttpResponse(get_template(template).render({}), status=status)
+    context = {
+        "phone": settings.SPREEKUUR_PHONE,
+        "phone_link": "".join(c for c in settings.SPREEKUUR_PHONE if c.isdigit() or c == "+"),
+    }
+    response = HttpResponse(get_template(template).render(context), status=status)
     for name, value in headers.items():
         response[name] = value
     return response

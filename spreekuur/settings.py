@@ -295,6 +295,8 @@ SECURE_CSP = {
 SPREEKUUR_HOLD_MINUTES = env_int("SPREEKUUR_HOLD_MINUTES", 10)
 SPREEKUUR_SLOT_WEEKS_AHEAD = env_int("SPREEKUUR_SLOT_WEEKS_AHEAD", 8)
 SPREEKUUR_ORGANISATION = os.environ.get("SPREEKUUR_ORGANISATION", "GGD Amsterdam")
+# The number clients call when the site cannot help them (shown on error pages).
+SPREEKUUR_PHONE = os.environ.get("SPREEKUUR_PHONE", "020 555 5555")
 # Absolute address the app is reached at, for links in calendar files and messages.
 SPREEKUUR_BASE_URL = os.environ.get("SPREEKUUR_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
@@ -335,6 +337,10 @@ CELERY_BEAT_SCHEDULE = {
     "slots-generate-ahead": {
         "task": "appointments.tasks.slots_generate_ahead",
         "schedule": crontab(hour=2, minute=30),
+    },
+    "access-log-check": {
+        "task": "appointments.tasks.access_log_check",
+        "schedule": crontab(hour=6, minute=0),
     },
     "personal-data-purge": {
         "task": "appointments.tasks.personal_data_purge",
@@ -390,6 +396,10 @@ SPREEKUUR_OUTBOX_LEASE_SECONDS = env_int("SPREEKUUR_OUTBOX_LEASE_SECONDS", 300)
 SPREEKUUR_OUTBOX_BATCH = env_int("SPREEKUUR_OUTBOX_BATCH", 100)
 # Days after the appointment that intake answers, nickname and staff note are kept.
 SPREEKUUR_RETENTION_DAYS = env_int("SPREEKUUR_RETENTION_DAYS", 30)
+# The daily access check: a staff member whose looks at client data in 24 hours
+# exceed both this floor and this many times their daily mean is reported.
+SPREEKUUR_ACCESS_ALERT_FLOOR = env_int("SPREEKUUR_ACCESS_ALERT_FLOOR", 25)
+SPREEKUUR_ACCESS_ALERT_FACTOR = env_int("SPREEKUUR_ACCESS_ALERT_FACTOR", 3)
 # How long a waitlist offer holds its slot.
 SPREEKUUR_WAITLIST_OFFER_MINUTES = env_int("SPREEKUUR_WAITLIST_OFFER_MINUTES", 120)
 

@@ -152,3 +152,44 @@ def test_nobody_can_change_or_delete_the_log_through_the_admin(client, django_us
     assert AccessLogEntry.objects.get(pk=entry.pk).detail == ""
     listing = client.get(reverse("admin:appointments_accesslogentry_changelist"))
     assert listing.status_code == 200
+
+
+def test_the_daily_check_tells_team_leads_who_looked_far_more_than_usual(
+    django_user_model, settings
+):
+    from datetime import timedelta
+
+    from django.core import mail
+    from django.utils import timezone
+
+    from appointments.access_log import access_unusual_notify
+    from appointments.roles import TEAM_LEAD
+
+    settings.SPREEKUUR_ACCESS_ALERT_FLOOR, settings.SPREEKUUR_ACCESS_ALERT_FACTOR = 25, 3
+    roles_setup()
+    lead = django_user_model.objects.create_user(
+        "teamleider", email="teamleider@example.org", is_staff=True
+    )
+    lead.groups.add(Group.objects.get(name=TEAM_LEAD))
+    now = timezone.now()
+    rows = []
+    for _ in range(40):  # the curious one: 40 looks today, none before
+        rows.append(AccessLogEntry(actor_username="nieuwsgierig", action="view_intake"))
+    for _ in range(30):  # a busy but usual day for someone who reads 28 a day
+        rows.append(AccessLogEntry(actor_username="druk", action="view_intake"))
+    AccessLogEntry.objects.bulk_create(rows)
+    AccessLogEntry.objects.bulk_create(
+        AccessLogEntry(actor_username="druk", action="view_intake") for _ in range(28 * 28)
+    )
+    # bulk_create stamps "now"; move the history back, inside the baseline weeks.
+    history = AccessLogEntry.objects.filter(actor_username="druk").order_by("pk")[30:]
+    old_ids = list(history.values_list("pk", flat=True))
+    AccessLogEntry.objects.filter(pk__in=old_ids).update(at=now - timedelta(days=10))
+
+    unusual = access_unusual_notify(now=now + timedelta(minutes=1))
+
+    assert [item.actor_username for item in unusual] == ["nieuwsgierig"]
+    (alert,) = mail.outbox
+    assert alert.to == ["teamleider@example.org"]
+    assert "nieuwsgierig: 40 keer" in alert.body
+    assert "druk" not in alert.body
