@@ -14,6 +14,7 @@ from functools import cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
+from django.utils.crypto import salted_hmac
 
 
 @cache
@@ -47,6 +48,17 @@ def unseal(sealed: str) -> str:
     except InvalidToken:
         # A value sealed under a key that was removed: unreadable, by design.
         return ""
+
+
+def contact_digest(value: str) -> str:
+    """A keyed hash of a normalised contact, for counting, never for reading back.
+
+    HMAC with a key derived from SECRET_KEY: without the key a list of known
+    addresses cannot be matched against a stolen table.
+    """
+    if not value:
+        return ""
+    return salted_hmac("spreekuur.contact", value.strip().lower(), algorithm="sha256").hexdigest()
 
 
 class EncryptedTextField(models.TextField):

@@ -433,6 +433,9 @@ class Booking(models.Model):
     contact_channel = models.CharField(
         _("berichten via"), max_length=5, choices=ContactChannel.choices, blank=True
     )
+    # A keyed hash of the contact (crypto.contact_digest): the one way to count a
+    # contact's appointments, since the contact itself is encrypted.
+    contact_digest = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     language = models.CharField(
         _("taal"), max_length=2, choices=Language.choices, default=Language.DUTCH
     )

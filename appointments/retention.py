@@ -24,7 +24,13 @@ from django.utils import timezone
 
 from .models import Booking, IntakeAnswer, Message, WaitlistEntry
 
-NO_CONTACT = {"email": "", "phone": "", "contact_channel": "", "manage_token_sealed": ""}
+NO_CONTACT = {
+    "email": "",
+    "phone": "",
+    "contact_channel": "",
+    "contact_digest": "",
+    "manage_token_sealed": "",
+}
 
 
 @dataclass

@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from .crypto import seal
+from .crypto import contact_digest, seal
 from .models import (
     AvailabilityRule,
     Booking,
@@ -78,12 +78,31 @@ class ContactDetails:
             raise ValueError("an SMS channel needs a number")
 
 
+class ContactLimitReached(Exception):
+    """This e-mail address or number already has the most appointments one may hold."""
+
+
 def _apply_contact(booking: Booking, contact: ContactDetails, manage_token: str) -> None:
     booking.email, booking.phone, booking.contact_channel = (
         contact.email,
         contact.phone,
         contact.channel,
     )
+    booking.contact_digest = contact_digest(
+        contact.email if contact.channel == ContactChannel.EMAIL else contact.phone
+    )
+    if booking.contact_digest:
+        active = (
+            Booking.objects.filter(
+                contact_digest=booking.contact_digest,
+                status=Booking.Status.CONFIRMED,
+                slot__start__gt=timezone.now(),
+            )
+            .exclude(pk=booking.pk)
+            .count()
+        )
+        if active >= settings.SPREEKUUR_MAX_ACTIVE_PER_CONTACT:
+            raise ContactLimitReached
     # Messages carry the manage link; it is kept, encrypted, only for them.
     booking.manage_token_sealed = seal(manage_token) if contact.channel else ""
 
@@ -311,7 +330,14 @@ def booking_contact_update(
         )
         _apply_contact(booking, contact, manage_token)
         booking.save(
-            update_fields=["email", "phone", "contact_channel", "manage_token_sealed", "updated_at"]
+            update_fields=[
+                "email",
+                "phone",
+                "contact_channel",
+                "contact_digest",
+                "manage_token_sealed",
+                "updated_at",
+            ]
         )
         outbox.messages_after_contact_change(booking=booking, now=now)
     return booking

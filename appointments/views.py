@@ -163,6 +163,8 @@ def intake(request: HttpRequest, public_id) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             confirmed = _confirm(request, held=held, form=form)
+        except services.ContactLimitReached:
+            _contact_limit_error(form)
         except (services.HoldExpired, services.SlotUnavailable):
             form = IntakeForm(
                 request.POST,
@@ -210,6 +212,21 @@ def _confirm(request: HttpRequest, *, held: Booking, form: IntakeForm) -> servic
         nickname=form.cleaned_data.get("nickname", ""),
         language=_active_language(),
         contact=form.contact_details(),
+    )
+
+
+def _contact_limit_error(form: ContactForm) -> None:
+    field = "email" if form.cleaned_data.get("contact_channel") == ContactChannel.EMAIL else "phone"
+    form.add_error(
+        field,
+        ngettext(
+            "Met dit adres of nummer staat al %(count)d afspraak. Zeg die eerst af, "
+            "of laat dit veld leeg.",
+            "Met dit adres of nummer staan al %(count)d afspraken. Zeg er eerst een af, "
+            "of laat dit veld leeg.",
+            settings.SPREEKUUR_MAX_ACTIVE_PER_CONTACT,
+        )
+        % {"count": settings.SPREEKUUR_MAX_ACTIVE_PER_CONTACT},
     )
 
 
@@ -367,9 +384,13 @@ def manage_contact(request: HttpRequest, token: str) -> HttpResponse:
     form = ContactForm(request.POST if request.method == "POST" else None, require_contact=True)
     if request.method == "POST" and form.is_valid():
         contact = form.contact_details()
-        services.booking_contact_update(booking=booking, contact=contact, manage_token=token)
-        messages.success(request, _contact_saved_text(contact.channel))
-        return redirect("appointments:manage", token=token)
+        try:
+            services.booking_contact_update(booking=booking, contact=contact, manage_token=token)
+        except services.ContactLimitReached:
+            _contact_limit_error(form)
+        else:
+            messages.success(request, _contact_saved_text(contact.channel))
+            return redirect("appointments:manage", token=token)
     return render(
         request,
         "appointments/contact.html",

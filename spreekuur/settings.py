@@ -400,6 +400,8 @@ SPREEKUUR_RETENTION_DAYS = env_int("SPREEKUUR_RETENTION_DAYS", 30)
 # exceed both this floor and this many times their daily mean is reported.
 SPREEKUUR_ACCESS_ALERT_FLOOR = env_int("SPREEKUUR_ACCESS_ALERT_FLOOR", 25)
 SPREEKUUR_ACCESS_ALERT_FACTOR = env_int("SPREEKUUR_ACCESS_ALERT_FACTOR", 3)
+# Future appointments one e-mail address or phone number may hold at once.
+SPREEKUUR_MAX_ACTIVE_PER_CONTACT = env_int("SPREEKUUR_MAX_ACTIVE_PER_CONTACT", 3)
 # How long a waitlist offer holds its slot.
 SPREEKUUR_WAITLIST_OFFER_MINUTES = env_int("SPREEKUUR_WAITLIST_OFFER_MINUTES", 120)
 

@@ -83,3 +83,27 @@ def test_any_other_error_gives_the_friendly_500_page(monkeypatch):
 
     assert response.status_code == 500
     assert "Er ging iets mis" in response.content.decode()
+
+
+def test_one_contact_holds_a_limited_number_of_future_appointments(settings):
+    settings.SPREEKUUR_MAX_ACTIVE_PER_CONTACT = 2
+    client = Client()
+
+    def book(email):
+        slot = SlotFactory()
+        intake = client.post(reverse("appointments:hold"), {"slot": slot.pk})["Location"]
+        return client.post(intake, {"email": email, "consent": "on", "nickname": "Sam"}), slot
+
+    first, _ = book("sam@example.org")
+    second, _ = book("SAM@example.org")
+    third, slot = book("sam@example.org")
+
+    assert first.status_code == second.status_code == 302
+    assert third.status_code == 200
+    html = third.content.decode()
+    assert "staan al 2 afspraken" in html and 'aria-invalid="true"' in html
+    assert "sam@example.org" in html  # what was typed is kept
+    assert Booking.objects.get(slot=slot).status == Booking.Status.HELD
+    # Without the address the same client can still book.
+    intake = reverse("appointments:intake", args=[Booking.objects.get(slot=slot).public_id])
+    assert client.post(intake, {"nickname": "Sam"}).status_code == 302
