@@ -27,6 +27,17 @@ logger = logging.getLogger(__name__)
 Action = AccessLogEntry.Action
 
 
+def client_address(request) -> str | None:
+    """The client's address: from the header the TLS proxy sets, when configured.
+
+    The same source as the rate limits (RATELIMIT_IP_META_KEY) and the sign-in
+    lock-out (AXES_CLIENT_IP_CALLABLE), so all three agree.
+    """
+    header = settings.RATELIMIT_IP_META_KEY
+    value = request.META.get(header, "") if header else ""
+    return (value.split(",")[0].strip() or request.META.get("REMOTE_ADDR")) or None
+
+
 def _on_behalf_of(user) -> str:
     clinician = getattr(user, "clinician", None)
     if clinician is not None:
@@ -51,9 +62,7 @@ def access_log_record(
         action=action,
         booking_reference=booking_reference or "",
         result=result,
-        # REMOTE_ADDR as the WSGI server saw it; behind the TLS proxy that is the
-        # proxy, which must then pass the client address (see docs/operations.md).
-        ip_address=request.META.get("REMOTE_ADDR") or None,
+        ip_address=client_address(request),
         detail=detail[:200],
     )
 

@@ -4,8 +4,6 @@ The title, description and organiser never name the service or a health topic:
 a calendar is seen on lock screens, shared devices and synced accounts.
 """
 
-from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
@@ -13,7 +11,7 @@ from icalendar import Calendar, Event
 from .models import Booking
 
 
-def booking_ics(*, booking: Booking, manage_token: str) -> bytes:
+def booking_ics(*, booking: Booking) -> bytes:
     slot = booking.slot
     calendar = Calendar()
     calendar.add("prodid", "-//Spreekuur//NL")
@@ -30,13 +28,11 @@ def booking_ics(*, booking: Booking, manage_token: str) -> bytes:
         event.add("dtend", slot.end)
         event.add("summary", _("Afspraak bij de GGD"))
         event.add("location", slot.location.full_address)
-        manage_url = settings.SPREEKUUR_BASE_URL + reverse(
-            "appointments:manage", kwargs={"token": manage_token}
-        )
+        # The reference only, not the manage link: calendars are synced and shared,
+        # and whoever has the link can cancel.
         event.add(
             "description",
-            _("Referentie: %(reference)s\nWijzigen of afzeggen: %(url)s")
-            % {"reference": booking.reference, "url": manage_url},
+            _("Afspraakcode: %(reference)s") % {"reference": booking.reference},
         )
         event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
         event.add("transp", "OPAQUE")

@@ -155,8 +155,13 @@ def _agenda_choice(request: HttpRequest) -> tuple[AgendaForm, AgendaChoice]:
     # A filter that does not validate is left out; the others still apply.
     valid = form.cleaned_data
     location, clinician = valid.get("locatie"), valid.get("zorgverlener")
+    day = valid.get("dag")
+    # The page links to the day before and after; the first and last day a date can
+    # hold (0001-01-01, 9999-12-31) have no such neighbour, so they are left out too.
+    if day in (date.min, date.max):
+        day = None
     choice = AgendaChoice(
-        day=valid.get("dag") or timezone.localdate(),
+        day=day or timezone.localdate(),
         location_id=location.pk if location else None,
         clinician_id=clinician.pk if clinician else None,
     )
@@ -436,6 +441,11 @@ def book_details(request: HttpRequest, public_id, *, site) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             confirmed = _confirm_on_behalf(request, held=held, form=form)
+        except services.ContactLimitReached:
+            form.add_error(
+                "email" if form.cleaned_data.get("contact_channel") == "email" else "phone",
+                _("Met dit adres of nummer staan al de meeste afspraken die kunnen."),
+            )
         except (services.HoldExpired, services.SlotUnavailable):
             form = StaffBookingForm(
                 request.POST,

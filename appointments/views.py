@@ -267,7 +267,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 def manage_ics(request: HttpRequest, token: str) -> HttpResponse:
     booking = _booking_or_404(token)
     response = HttpResponse(
-        booking_ics(booking=booking, manage_token=token),
+        booking_ics(booking=booking),
         content_type="text/calendar; charset=utf-8",
     )
     # A neutral file name: downloads folders are seen by others too.

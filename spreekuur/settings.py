@@ -134,6 +134,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False
+# The client address as the rate limits and the access log see it (proxy header).
+AXES_CLIENT_IP_CALLABLE = "appointments.access_log.client_address"
 # A staff session ends after this many minutes without a request.
 SPREEKUUR_STAFF_IDLE_MINUTES = env_int("SPREEKUUR_STAFF_IDLE_MINUTES", 30)
 # The issuer shown in an authenticator app next to the account.
@@ -325,6 +327,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = "spreekuur"
+# Workers log through Django's LOGGING, so the redaction filter applies there too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A web request that queues a task must not hang on a broker that is down.
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}

@@ -77,7 +77,10 @@ def test_keys_rotate_and_reencrypt_puts_everything_under_the_new_key(settings):
     call_command("reencrypt_personal_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
     settings.FIELD_ENCRYPTION_KEYS = [new_key]
 
-    assert Booking.objects.get(pk=booking.pk).nickname == CANARY["nickname"]
+    rotated = Booking.objects.get(pk=booking.pk)
+    assert rotated.nickname == CANARY["nickname"]
+    # The manage link kept for messages is re-sealed too, or reminders would lose it.
+    assert Fernet(new_key).decrypt(rotated.manage_token_sealed.encode())
     assert IntakeAnswer.objects.get(booking=booking).value == CANARY["answer"]
     (stored,) = _raw("appointments_booking", "nickname")
     assert Fernet(new_key).decrypt(stored.encode()).decode() == CANARY["nickname"]

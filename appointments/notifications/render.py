@@ -76,7 +76,7 @@ def message_content(message: Message) -> MessageContent:
             context["manage_url"] = _absolute(reverse("appointments:manage", args=[token]))
             context["book_url"] = _absolute(reverse("appointments:home"))
             if message.kind in CALENDAR_KINDS and token:
-                ics = booking_ics(booking=booking, manage_token=token)
+                ics = booking_ics(booking=booking)
         name = f"messages/{message.kind}"
         return MessageContent(
             subject=" ".join(render_to_string(f"{name}.subject.txt", context).split()),

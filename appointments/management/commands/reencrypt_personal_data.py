@@ -7,8 +7,11 @@ after it), deploy, run this command, then remove the old keys.
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from appointments.crypto import EncryptedTextField
+from appointments.crypto import EncryptedTextField, seal, unseal
 from appointments.models import Booking, IntakeAnswer, WaitlistEntry
+
+# Values sealed by hand (not through EncryptedTextField), re-sealed the same way.
+SEALED = {Booking: "manage_token_sealed", WaitlistEntry: "offer_token_sealed"}
 
 
 class Command(BaseCommand):
@@ -19,10 +22,16 @@ class Command(BaseCommand):
             fields = [f.name for f in model._meta.fields if isinstance(f, EncryptedTextField)]
             count = 0
             # Batches of their own, so a large table does not hold one long lock.
-            rows = model.objects.only("pk", *fields).order_by("pk")
+            only = [*fields, SEALED[model]] if model in SEALED else fields
+            rows = model.objects.only("pk", *only).order_by("pk")
             for start in range(0, rows.count(), 500):
                 with transaction.atomic():
                     for row in rows[start : start + 500]:
-                        row.save(update_fields=fields)
+                        update = list(fields)
+                        sealed_field = SEALED.get(model)
+                        if sealed_field and getattr(row, sealed_field):
+                            setattr(row, sealed_field, seal(unseal(getattr(row, sealed_field))))
+                            update.append(sealed_field)
+                        row.save(update_fields=update)
                         count += 1
             self.stdout.write(f"{model._meta.verbose_name_plural}: {count} re-encrypted")
