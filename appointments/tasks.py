@@ -73,3 +73,11 @@ def access_log_check() -> int:
     from .access_log import access_unusual_notify
 
     return len(access_unusual_notify())
+
+
+@shared_task(name="appointments.tasks.sessions_clear", acks_late=True, ignore_result=True)
+def sessions_clear() -> None:
+    """Expired sessions (which only ever held a hold id) leave the table every night."""
+    from django.core.management import call_command
+
+    call_command("clearsessions")

@@ -342,6 +342,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "appointments.tasks.slots_generate_ahead",
         "schedule": crontab(hour=2, minute=30),
     },
+    "sessions-clear": {
+        "task": "appointments.tasks.sessions_clear",
+        "schedule": crontab(hour=3, minute=45),
+    },
     "access-log-check": {
         "task": "appointments.tasks.access_log_check",
         "schedule": crontab(hour=6, minute=0),

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from appointments import services
@@ -138,3 +139,18 @@ def test_the_manage_page_erases_the_clients_data(client):
     assert booking.personal_data_erased_at is not None
     assert not IntakeAnswer.objects.filter(booking=booking).exists()
     assert client.get(reverse("appointments:erase", args=["wrong-token"])).status_code == 404
+
+
+def test_expired_sessions_are_cleared_every_night(client):
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone as tz
+
+    from appointments import tasks
+
+    client.post(reverse("appointments:hold"), {"slot": SlotFactory().pk})
+    assert Session.objects.count() == 1
+
+    with time_machine.travel(tz.now() + timedelta(days=1)):
+        tasks.sessions_clear()
+
+    assert Session.objects.count() == 0
