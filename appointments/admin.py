@@ -30,7 +30,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import router
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -121,6 +121,41 @@ class NoClientDataOnDeletePages:
         counts = Counter(type(obj)._meta.verbose_name_plural for obj in collector.protected)
         summary = [f"{capfirst(name)}: {count}" for name, count in sorted(counts.items())]
         return deleted, model_count, perms_needed, summary
+
+
+class StrictLookups:
+    """Only the lookups the page offers, and a date hierarchy that cannot be broken.
+
+    Django lets a changelist URL filter on any field (?manage_token_hash__startswith=,
+    ?answers__isnull=), which tells things about a record that its page does
+    not show. Here only the list filters, search and date hierarchy apply; other
+    lookups are refused (400). An impossible year in the date hierarchy gives
+    Django's own "wrong filter" answer instead of a 500.
+    """
+
+    def lookup_allowed(self, lookup, value, request):
+        offered = {
+            f if isinstance(f, str) else getattr(f, "parameter_name", "") for f in self.list_filter
+        }
+        if self.date_hierarchy:
+            offered.add(self.date_hierarchy)
+        field = lookup.split("__")[0] if "__" in lookup else lookup
+        if (
+            lookup not in offered
+            and not any(lookup == name or lookup.startswith(f"{name}__") for name in offered)
+            and field not in offered
+        ):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def changelist_view(self, request, extra_context=None):
+        if self.date_hierarchy:
+            ranges = {"year": (1, 9998), "month": (1, 12), "day": (1, 31)}
+            for part, (low, high) in ranges.items():
+                value = request.GET.get(f"{self.date_hierarchy}__{part}")
+                if value is not None and not (value.isdigit() and low <= int(value) <= high):
+                    return HttpResponseRedirect(f"{request.path}?e=1")
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(Location)
@@ -253,7 +288,7 @@ class ClinicianAdmin(NoClientDataOnDeletePages, admin.ModelAdmin):
 
 
 @admin.register(AvailabilityRule)
-class AvailabilityRuleAdmin(admin.ModelAdmin):
+class AvailabilityRuleAdmin(StrictLookups, admin.ModelAdmin):
     list_display = [
         "clinician",
         "weekday",
@@ -271,7 +306,7 @@ class AvailabilityRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
+class ClosureAdmin(StrictLookups, admin.ModelAdmin):
     list_display = ["starts_on", "ends_on", "location", "clinician", "reason"]
     list_filter = ["location", "clinician"]
     list_select_related = ["location", "clinician"]
@@ -279,7 +314,7 @@ class ClosureAdmin(admin.ModelAdmin):
 
 
 @admin.register(Slot)
-class SlotAdmin(OwnAppointmentsOnly, admin.ModelAdmin):
+class SlotAdmin(StrictLookups, OwnAppointmentsOnly, admin.ModelAdmin):
     clinician_path = "clinician"
 
     list_display = [
@@ -424,7 +459,7 @@ def _answer_texts(answer: IntakeAnswer) -> tuple[str, ...]:
 
 
 @admin.register(Booking)
-class BookingAdmin(OwnAppointmentsOnly, admin.ModelAdmin):
+class BookingAdmin(StrictLookups, OwnAppointmentsOnly, admin.ModelAdmin):
     """Appointments: all of them with `view_all_bookings`, else a clinician's own.
 
     The change page (templates/admin/appointments/booking/change_form.html) shows
@@ -649,7 +684,7 @@ class BookingAdmin(OwnAppointmentsOnly, admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(OwnAppointmentsOnly, admin.ModelAdmin):
+class MessageAdmin(StrictLookups, OwnAppointmentsOnly, admin.ModelAdmin):
     """The outbox. Filter on status "mislukt" for the messages that did not go out.
 
     A clinician sees the messages of their own appointments only, so no waitlist
@@ -723,7 +758,7 @@ class MessageAdmin(OwnAppointmentsOnly, admin.ModelAdmin):
 
 
 @admin.register(WaitlistEntry)
-class WaitlistEntryAdmin(admin.ModelAdmin):
+class WaitlistEntryAdmin(StrictLookups, admin.ModelAdmin):
     """Who waits for which consultation hour; contact details are not shown."""
 
     list_display = ["created_at", "service", "location", "status", "contact_channel", "offers_made"]
@@ -746,7 +781,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(AccessLogEntry)
-class AccessLogEntryAdmin(admin.ModelAdmin):
+class AccessLogEntryAdmin(StrictLookups, admin.ModelAdmin):
     """The access log (NEN 7513): read-only for everyone, team leads filter and print it.
 
     When a client asks who looked at their data, filter on their reference and

@@ -11,6 +11,7 @@ from datetime import date
 from django.conf import settings
 from django.contrib import messages
 from django.db import InterfaceError, OperationalError
+from django.forms.utils import ErrorDict
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import get_template
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.generic import TemplateView
 from django_ratelimit.decorators import ratelimit
 
 from . import selectors, services, waitlist
@@ -430,6 +432,10 @@ def _standalone_error(template: str, status: int, **headers) -> HttpResponse:
     return response
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return _standalone_error("errors/400.html", 400)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """500, or 503 when the database is unreachable: a friendly page, never a traceback.
 
@@ -549,3 +555,83 @@ def waitlist_offer(request: HttpRequest, token: str) -> HttpResponse:
         "appointments/waitlist_offer.html",
         {"entry": entry, "hold": offer, "slot": offer.slot, "token": token},
     )
+
+
+# --- Hold extension (WCAG 2.2.1) ---------------------------------------------------
+
+
+@rate_limited("extend", "SPREEKUUR_RATE_BOOK", method="POST")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def hold_extend(request: HttpRequest, public_id) -> HttpResponse:
+    """'Geef me 10 minuten extra': more time for the intake, without JavaScript too.
+
+    The button is a second submit button of the intake form (`formaction` here,
+    `formnovalidate`), so what the client typed arrives too: the intake page is
+    drawn again with those answers, unchecked and without error messages.
+    """
+    if request.method == "GET":
+        return redirect("appointments:intake", public_id=public_id)
+    allowed = request.session.get(SESSION_HOLDS, [])
+    held = selectors.hold_by_public_id(public_id=public_id, allowed=allowed)
+    if held is None:
+        raise Http404
+    if held.status not in (Booking.Status.HELD, Booking.Status.EXPIRED):
+        return render(request, "appointments/already_booked.html", status=409)
+    extended = refused = taken = False
+    try:
+        services.hold_extend(hold_public_id=held.public_id)
+        extended = True
+    except services.HoldNotExtendable:
+        refused = True
+    except services.HoldExpired:
+        taken = True
+    held = selectors.hold_by_public_id(public_id=public_id, allowed=allowed)
+    now = timezone.now()
+    alternatives = selectors.slots_nearest_free(slot=held.slot, now=now) if taken else ()
+    form = IntakeForm(
+        request.POST,
+        questions=selectors.intake_questions_for_service(service=held.slot.service),
+        alternatives=alternatives,
+    )
+    # Keep what was typed, but judge nothing yet: the client only asked for time.
+    form._errors = ErrorDict()
+    return render(
+        request,
+        "appointments/intake.html",
+        {
+            "hold": held,
+            "slot": held.slot,
+            "service": held.slot.service,
+            "form": form,
+            "lost": taken or not held.hold_is_live(now),
+            "extended": extended,
+            "extend_refused": refused,
+        },
+        status=409 if taken else 200,
+    )
+
+
+# --- Pages with information ------------------------------------------------------------
+
+
+class InformationPage(TemplateView):
+    """A page of plain text: how confidentiality works, privacy, accessibility, the visit."""
+
+    http_method_names = ["get", "head", "options"]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            retention_days=settings.SPREEKUUR_RETENTION_DAYS,
+            hold_minutes=settings.SPREEKUUR_HOLD_MINUTES,
+            phone=settings.SPREEKUUR_PHONE,
+            phone_link="".join(c for c in settings.SPREEKUUR_PHONE if c.isdigit() or c == "+"),
+        )
+        return context
+
+
+confidentiality = InformationPage.as_view(template_name="pages/confidentiality.html")
+privacy = InformationPage.as_view(template_name="pages/privacy.html")
+accessibility = InformationPage.as_view(template_name="pages/accessibility.html")
+what_happens = InformationPage.as_view(template_name="pages/what_happens.html")

@@ -10,5 +10,6 @@ urlpatterns = [
 ]
 
 # Friendly, bilingual error pages; the 500 page needs no database.
+handler400 = "appointments.views.bad_request"
 handler404 = "appointments.views.page_not_found"
 handler500 = "appointments.views.server_error"

@@ -464,6 +464,28 @@ def test_booking_on_behalf_of_a_caller_uses_the_booking_services_and_marks_the_s
     assert Booking.objects.filter(slot=slot).count() == 1
 
 
+def test_booking_on_behalf_past_the_cap_of_a_contact_says_so_next_to_the_field(
+    staff, place, frozen, settings
+):
+    settings.SPREEKUUR_MAX_ACTIVE_PER_CONTACT = 1
+    first = _slot(place, time(14, 0), day=TODAY + timedelta(days=2))
+    second = _slot(place, time(15, 0), day=TODAY + timedelta(days=2))
+    client = staff(FRONT_DESK)
+    details = {
+        "source": Booking.Source.PHONE,
+        "language": "nl",
+        "email": "beller@example.org",
+        "consent": "on",
+    }
+    client.post(client.post(_book_url(place), {"slot": first.pk})["Location"], details)
+
+    refused = client.post(client.post(_book_url(place), {"slot": second.pk})["Location"], details)
+
+    assert refused.status_code == 200
+    assert "de meeste afspraken" in refused.content.decode()
+    assert Booking.objects.get(slot=second).status == Booking.Status.HELD
+
+
 def test_a_walk_in_with_contact_and_consent_gets_a_confirmation_message(staff, place, frozen):
     slot = _slot(place, time(14, 0), day=TODAY + timedelta(days=2))
     client = staff(TEAM_LEAD)
