@@ -3,7 +3,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from appointments import health
+
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("beheer/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("appointments.urls")),
