@@ -215,6 +215,32 @@ class ContactForm(forms.Form):
         )
 
 
+class AcuteOptionsMixin:
+    """Marks the options that mean acute risk with `data-acute="true"`.
+
+    crisis-help.js shows crisis help next to the question as soon as one is
+    checked; without JavaScript the crisis help above the form is always there.
+    """
+
+    def __init__(self, *args, acute_values=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.acute_values = {str(value) for value in acute_values}
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        if str(value) in self.acute_values:
+            option["attrs"] = {**option["attrs"], "data-acute": "true"}
+        return option
+
+
+class AcuteRadioSelect(AcuteOptionsMixin, forms.RadioSelect):
+    pass
+
+
+class AcuteCheckboxSelectMultiple(AcuteOptionsMixin, forms.CheckboxSelectMultiple):
+    pass
+
+
 class IntakeForm(ContactForm):
     """The questions configured for a service, plus how the client wants to be addressed.
 
@@ -273,17 +299,25 @@ class IntakeForm(ContactForm):
             "help_text": question.help_text,
             "required": question.required,
         }
+        acute = [c.code for c in question.choices.all() if c.acute_risk]
         match question.kind:
             case IntakeQuestion.Kind.SINGLE_CHOICE:
                 choices = [(c.code, c.text) for c in question.choices.all()]
-                return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
+                return forms.ChoiceField(
+                    choices=choices, widget=AcuteRadioSelect(acute_values=acute), **common
+                )
             case IntakeQuestion.Kind.MULTIPLE_CHOICE:
                 choices = [(c.code, c.text) for c in question.choices.all()]
                 return forms.MultipleChoiceField(
-                    choices=choices, widget=forms.CheckboxSelectMultiple, **common
+                    choices=choices,
+                    widget=AcuteCheckboxSelectMultiple(acute_values=acute),
+                    **common,
                 )
             case IntakeQuestion.Kind.YES_NO:
-                return forms.ChoiceField(choices=YES_NO_CHOICES, widget=forms.RadioSelect, **common)
+                acute = [question.acute_risk_answer] if question.acute_risk_answer else []
+                return forms.ChoiceField(
+                    choices=YES_NO_CHOICES, widget=AcuteRadioSelect(acute_values=acute), **common
+                )
             case _:
                 return forms.CharField(
                     max_length=500, widget=forms.Textarea(attrs={"rows": 3}), **common

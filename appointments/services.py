@@ -225,6 +225,40 @@ def _save_with_new_reference(booking: Booking) -> None:
     raise IntegrityError("no free reference code after 5 attempts")
 
 
+def _hold_lock(*, hold_public_id: UUID | str) -> Booking:
+    """The hold, locked for this transaction; HoldExpired when it is no hold (any more)."""
+    booking = (
+        Booking.objects.select_for_update()
+        .filter(public_id=hold_public_id)
+        .select_related("slot__service")
+        .first()
+    )
+    if booking is None or booking.status not in (Booking.Status.HELD, Booking.Status.EXPIRED):
+        raise HoldExpired
+    return booking
+
+
+def _hold_revive(*, booking: Booking, held_until: datetime, now: datetime) -> None:
+    """A hold that ran out is honoured while its time can be booked and a seat is free.
+
+    A hold still in status HELD kept its seat (taking a seat expires the hold on
+    it first); an EXPIRED one claims a seat again, or raises HoldExpired.
+    """
+    still_bookable = (
+        slots_bookable(service=booking.slot.service, now=now).filter(pk=booking.slot_id).first()
+    )
+    if still_bookable is None:
+        raise HoldExpired
+    booking.held_until = held_until
+    if booking.status == Booking.Status.HELD:
+        return
+    booking.status = Booking.Status.HELD
+    try:
+        _seat_claim(slot=still_bookable, claim=booking, now=now)
+    except SlotUnavailable:
+        raise HoldExpired from None
+
+
 def booking_confirm(
     *,
     hold_public_id: UUID | str,
@@ -243,29 +277,9 @@ def booking_confirm(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        booking = (
-            Booking.objects.select_for_update()
-            .filter(public_id=hold_public_id)
-            .select_related("slot__service")
-            .first()
-        )
-        if booking is None or booking.status not in (Booking.Status.HELD, Booking.Status.EXPIRED):
-            raise HoldExpired
+        booking = _hold_lock(hold_public_id=hold_public_id)
         if booking.status == Booking.Status.EXPIRED or booking.held_until <= now:
-            still_bookable = (
-                slots_bookable(service=booking.slot.service, now=now)
-                .filter(pk=booking.slot_id)
-                .first()
-            )
-            if still_bookable is None:
-                raise HoldExpired
-            if booking.status == Booking.Status.EXPIRED:
-                booking.status = Booking.Status.HELD
-                booking.held_until = now
-                try:
-                    _seat_claim(slot=still_bookable, claim=booking, now=now)
-                except SlotUnavailable:
-                    raise HoldExpired from None
+            _hold_revive(booking=booking, held_until=now, now=now)
 
         token = secrets.token_urlsafe(32)
         booking.status = Booking.Status.CONFIRMED
@@ -566,3 +580,40 @@ def booking_mark_attendance(*, booking: Booking, attended: bool, now: datetime) 
             locked.sequence += 1
             locked.save(update_fields=["status", "sequence", "updated_at"])
     return locked
+
+
+# --- Hold extension ----------------------------------------------------------------
+
+# A hold may grow to this many times the hold time in all: ten extensions of one,
+# the least WCAG 2.2.1 (timing adjustable) allows.
+HOLD_EXTENSION_FACTOR = 11
+
+
+class HoldNotExtendable(Exception):
+    """The hold has had all the extra time it may get."""
+
+
+def hold_extend(*, hold_public_id: UUID | str, now: datetime | None = None) -> Booking:
+    """Give a hold SPREEKUUR_HOLD_MINUTES more from now (WCAG 2.2.1, timing adjustable).
+
+    A hold that ran out but whose seat nobody took is extended too; one whose seat
+    went to someone else, or whose time can no longer be booked, raises HoldExpired.
+    A hold never runs longer than HOLD_EXTENSION_FACTOR hold times after it was
+    made (so at least ten extensions): the last one is cut short at that limit,
+    and one more raises HoldNotExtendable. No model change: the cap is
+    `held_until - created_at`.
+    """
+    now = now or timezone.now()
+    minutes = timedelta(minutes=settings.SPREEKUUR_HOLD_MINUTES)
+    with transaction.atomic():
+        booking = _hold_lock(hold_public_id=hold_public_id)
+        latest = booking.created_at + HOLD_EXTENSION_FACTOR * minutes
+        new_until = min(now + minutes, latest)
+        if new_until <= max(booking.held_until or now, now):
+            raise HoldNotExtendable
+        if booking.status == Booking.Status.HELD and booking.held_until > now:
+            booking.held_until = new_until
+        else:
+            _hold_revive(booking=booking, held_until=new_until, now=now)
+        booking.save(update_fields=["status", "seat", "slot", "held_until", "updated_at"])
+    return booking

@@ -47,6 +47,7 @@ from .staff_forms import (
     GenerateSlotsForm,
     StaffBookingForm,
 )
+from .views import hold_for_confirm
 
 # The holds this staff member's browser made on the "book on behalf" page.
 SESSION_STAFF_HOLDS = "staff_holds"
@@ -490,15 +491,10 @@ def book_details(request: HttpRequest, public_id, *, site) -> HttpResponse:
 def _confirm_on_behalf(
     request: HttpRequest, *, held: Booking, form: StaffBookingForm
 ) -> services.ConfirmedBooking:
-    hold_id = held.public_id
-    alternative = form.cleaned_data.get("alternative_slot")
-    if alternative:
-        new_hold = services.slot_hold(slot_id=alternative, release=[str(held.public_id)])
-        # Both stay this browser's: the form posts back to the first one's URL.
-        request.session[SESSION_STAFF_HOLDS] = [str(held.public_id), str(new_hold.public_id)]
-        hold_id = new_hold.public_id
     return services.booking_confirm(
-        hold_public_id=hold_id,
+        hold_public_id=hold_for_confirm(
+            request, held=held, form=form, session_key=SESSION_STAFF_HOLDS
+        ),
         nickname=form.cleaned_data["nickname"],
         language=form.cleaned_data["language"],
         source=form.cleaned_data["source"],

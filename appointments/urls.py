@@ -17,9 +17,7 @@ urlpatterns = [
     path("afspraak/<int:service_id>/<int:location_id>/", views.times, name="times"),
     path("afspraak/vasthouden/", views.hold, name="hold"),
     path("afspraak/gegevens/<uuid:public_id>/", views.intake, name="intake"),
-    path(
-        "afspraak/gegevens/<uuid:public_id>/verlengen/", views.hold_extend, name="hold_extend"
-    ),
+    path("afspraak/gegevens/<uuid:public_id>/verlengen/", views.hold_extend, name="hold_extend"),
     path("afspraak/<int:service_id>/wachtlijst/", views.waitlist_join, name="waitlist_join"),
     path(
         "afspraak/<int:service_id>/wachtlijst/aangemeld/",

@@ -200,16 +200,24 @@ def intake(request: HttpRequest, public_id) -> HttpResponse:
     )
 
 
-def _confirm(request: HttpRequest, *, held: Booking, form: IntakeForm) -> services.ConfirmedBooking:
-    hold_id = held.public_id
+def hold_for_confirm(request: HttpRequest, *, held: Booking, form, session_key: str):
+    """The hold to confirm: the one on the page, or a new one on the other time picked.
+
+    When the held time was lost, the form offered other times; the client's pick
+    is held now, releasing the old hold. Both ids stay this browser's (in
+    `session_key`): the form posts back to the first one's URL.
+    """
     alternative = form.cleaned_data.get("alternative_slot")
-    if alternative:
-        new_hold = services.slot_hold(slot_id=alternative, release=[str(held.public_id)])
-        # Both ids stay this browser's: the form posts back to the first one's URL.
-        request.session[SESSION_HOLDS] = [str(held.public_id), str(new_hold.public_id)]
-        hold_id = new_hold.public_id
+    if not alternative:
+        return held.public_id
+    new_hold = services.slot_hold(slot_id=alternative, release=[str(held.public_id)])
+    request.session[session_key] = [str(held.public_id), str(new_hold.public_id)]
+    return new_hold.public_id
+
+
+def _confirm(request: HttpRequest, *, held: Booking, form: IntakeForm) -> services.ConfirmedBooking:
     return services.booking_confirm(
-        hold_public_id=hold_id,
+        hold_public_id=hold_for_confirm(request, held=held, form=form, session_key=SESSION_HOLDS),
         responses=form.responses(),
         nickname=form.cleaned_data.get("nickname", ""),
         language=_active_language(),
