@@ -8,7 +8,7 @@ MANAGE := $(BIN)/python manage.py
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format migrations-check clean
+.PHONY: help install run test lint format migrations-check clean bench
 
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -70,6 +70,9 @@ test: install ## Run the test suite on PostgreSQL (pass options in PYTEST_ARGS="
 	@# redis-server: the fault tests crash and restart a Redis of their own.
 	$(call ensure_debian_packages,chromium:chromium redis-server:redis-server)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install ## Benchmarks on loopback (gunicorn, PostgreSQL, Redis db 7, Celery); writes docs/performance.md
+	$(BIN)/python -m bench
 
 lint: $(VENV)/.requirements.stamp ## Check code style with ruff
 	$(BIN)/ruff check .
