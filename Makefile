@@ -8,7 +8,7 @@ MANAGE := $(BIN)/python manage.py
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format migrations-check clean bench
+.PHONY: help install run test lint format migrations-check clean bench loadtest
 
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -73,6 +73,9 @@ test: install ## Run the test suite on PostgreSQL (pass options in PYTEST_ARGS="
 
 bench: install ## Benchmarks on loopback (gunicorn, PostgreSQL, Redis db 7, Celery); writes docs/performance.md
 	$(BIN)/python -m bench
+
+loadtest: install ## 200 simulated clients for 60 s on loopback (Redis db 8, rate limits raised), then checks; appends to docs/performance.md
+	$(BIN)/python -m bench.loadtest
 
 lint: $(VENV)/.requirements.stamp ## Check code style with ruff
 	$(BIN)/ruff check .

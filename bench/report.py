@@ -25,6 +25,9 @@ def write(figures, info, web_workers, clients, total) -> None:
         f"| `{name}` | {value} {unit} | {TARGETS.get(name, '')} |" for name, value, unit in figures
     )
     limits = LIMITS.read_text() if LIMITS.exists() else ""
+    # The load test writes a section of its own (bench/loadtest.py): keep it.
+    previous = DOC.read_text() if DOC.exists() else ""
+    load_test = previous[previous.index("## Load test") :] if "## Load test" in previous else ""
     DOC.write_text(
         f"""# Performance
 
@@ -48,6 +51,7 @@ machine; read them as orders of magnitude.
 |---|---|---|
 {rows}
 
-{limits}"""
+{limits}
+{load_test}"""
     )
     print(f"bench: wrote {DOC}")
