@@ -461,4 +461,5 @@ LOGGING = {
 }
 DEFAULT_EXCEPTION_REPORTER_FILTER = "appointments.logging.PersonalDataReporterFilter"
 
-ADMINS = [("Spreekuur beheer", a) for a in env_list("DJANGO_ADMINS")]
+# Addresses that get error mails (Django 6.1: plain addresses, no name pairs).
+ADMINS = env_list("DJANGO_ADMINS")

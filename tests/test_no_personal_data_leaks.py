@@ -58,7 +58,7 @@ def test_canaries_never_reach_logs_task_arguments_error_mails_or_urls(
     settings, log_output, task_arguments, monkeypatch, django_capture_on_commit_callbacks
 ):
     settings.DEBUG = False
-    settings.ADMINS = [("Beheer", "beheer@example.org")]
+    settings.ADMINS = ["beheer@example.org"]
     settings.SPREEKUUR_SMS_QUIET_FROM, settings.SPREEKUUR_SMS_QUIET_UNTIL = 24, 0
     slot = SlotFactory()
     question = IntakeQuestionFactory(service=slot.service, kind=IntakeQuestion.Kind.SHORT_TEXT)
