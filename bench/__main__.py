@@ -28,6 +28,68 @@ VAR = BASE_DIR / "var" / "bench"
 DB_NAME = "spreekuur_bench"
 REDIS_URL = "redis://127.0.0.1:6379/7"
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
+
+
+def _spawn(command: list[str], log_path: Path) -> subprocess.Popen:
+    """A server process of the stack in its own session, its output in `log_path`."""
+    # The child keeps its own copy of the file descriptor; ours closes at once.
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env=os.environ.copy(),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def start_web(port: int, *, workers: int, log_dir: Path) -> subprocess.Popen:
+    """gunicorn with the settings in os.environ, on 127.0.0.1 only."""
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    return _spawn(
+        [
+            gunicorn,
+            "spreekuur.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--no-control-socket",
+            "--backlog",
+            "2048",
+        ],
+        log_dir / "gunicorn.log",
+    )
+
+
+def start_worker(hostname: str, *, log_dir: Path) -> subprocess.Popen:
+    """A Celery worker as production runs it (prefork, 2 processes)."""
+    celery = str(Path(sys.executable).with_name("celery"))
+    return _spawn(
+        [
+            celery,
+            "-A",
+            "spreekuur",
+            "worker",
+            "-Q",
+            "spreekuur",
+            "--concurrency",
+            "2",
+            "--pool",
+            "prefork",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel",
+            "INFO",
+            "--hostname",
+            hostname,
+        ],
+        log_dir / "worker.log",
+    )
+
+
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "32"))
 AMS = ZoneInfo("Europe/Amsterdam")
 RATE = "100000/m"
@@ -588,33 +650,7 @@ def phase_reminders() -> tuple[float, int]:
     ids = [m.pk for m in messages]
     sms_file = Path(ENV["SMS_FILE_PATH"])
     sms_file.unlink(missing_ok=True)
-    log = (VAR / "worker.log").open("wb")
-    worker = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("celery")),
-            "-A",
-            "spreekuur",
-            "worker",
-            "-Q",
-            "spreekuur",
-            "--concurrency",
-            "2",
-            "--pool",
-            "prefork",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel",
-            "INFO",
-            "--hostname",
-            "bench@%h",
-        ],
-        cwd=BASE_DIR,
-        env=os.environ.copy(),
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    worker = start_worker("bench@%h", log_dir=VAR)
     worker_rss = 0
     try:
         deadline = time.monotonic() + 60
@@ -639,7 +675,6 @@ def phase_reminders() -> tuple[float, int]:
         worker_rss = rss_kib(worker.pid) + sum(rss_kib(p) for p in children(worker.pid))
     finally:
         kill_group(worker)
-        log.close()
     import json
     from collections import Counter
 
@@ -706,26 +741,7 @@ def main() -> int:
     call_command("collectstatic", verbosity=0, interactive=False)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    glog = (VAR / "gunicorn.log").open("wb")
-    web = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "spreekuur.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(WEB_WORKERS),
-            "--no-control-socket",
-            "--backlog",
-            "2048",
-        ],
-        cwd=BASE_DIR,
-        env=os.environ.copy(),
-        stdin=subprocess.DEVNULL,
-        stdout=glog,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    web = start_web(port, workers=WEB_WORKERS, log_dir=VAR)
     info = machine()
     worker_rss = 0
     try:
@@ -759,7 +775,6 @@ def main() -> int:
         figure("worker_rss_mib", f"{worker_rss / 1024:.0f}", "MiB (celery main + 2 pool processes)")
     finally:
         kill_group(web)
-        glog.close()
         drop_database()
         flush_redis()
     total = time.monotonic() - started

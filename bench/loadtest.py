@@ -28,7 +28,6 @@ import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import bench.__main__ as bench
 
@@ -70,56 +69,11 @@ MANAGE_RE = re.compile(r"/mijn-afspraak/([^/]+)/$")
 
 
 def start_web(port: int) -> subprocess.Popen:
-    log = (VAR / "gunicorn.log").open("wb")
-    return subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("gunicorn")),
-            "spreekuur.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(WEB_WORKERS),
-            "--no-control-socket",
-            "--backlog",
-            "2048",
-        ],
-        cwd=bench.BASE_DIR,
-        env=os.environ.copy(),
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    return bench.start_web(port, workers=WEB_WORKERS, log_dir=VAR)
 
 
 def start_worker() -> subprocess.Popen:
-    log = (VAR / "worker.log").open("wb")
-    return subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("celery")),
-            "-A",
-            "spreekuur",
-            "worker",
-            "-Q",
-            "spreekuur",
-            "--concurrency",
-            "2",
-            "--pool",
-            "prefork",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel",
-            "INFO",
-            "--hostname",
-            "loadtest@%h",
-        ],
-        cwd=bench.BASE_DIR,
-        env=os.environ.copy(),
-        stdin=subprocess.DEVNULL,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    return bench.start_worker("loadtest@%h", log_dir=VAR)
 
 
 def wait_ready(base: str, web: subprocess.Popen, worker: subprocess.Popen) -> None:
