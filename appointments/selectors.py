@@ -11,7 +11,7 @@ definition; the booking services use it too, so the page and the rule agree.
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncWeek
@@ -68,6 +68,9 @@ class FreeTime:
 
     pk: int
     start: datetime
+    # "14:20" in Amsterdam time, formatted once here: the page shows a hundred
+    # or more of these, and the template's |time filter costs ~0.1 ms each.
+    clock: str
 
 
 @dataclass(frozen=True)
@@ -112,16 +115,29 @@ def week_of_free_times(
     sunday = monday + timedelta(days=6)
     # One row per start time, grouped in SQL: with ten clinicians a week holds
     # over a thousand slots but some hundred times (make bench: 60 ms → 26 ms).
+    # The bounds on `start` as well as `date` let PostgreSQL read only this week
+    # from the (service, location, start) index instead of the whole horizon.
+    zone = timezone.get_current_timezone()
+    week_starts = datetime.combine(monday, time.min, tzinfo=zone)
+    week_ends = datetime.combine(sunday + timedelta(days=1), time.min, tzinfo=zone)
     times = (
         slots_bookable(service=service, now=now)
-        .filter(location=location, date__gte=monday, date__lte=sunday)
+        .filter(
+            location=location,
+            date__gte=monday,
+            date__lte=sunday,
+            start__gte=week_starts,
+            start__lt=week_ends,
+        )
         .values("date", "start")
         .annotate(slot_pk=Min("pk"))
         .order_by("start")
     )
     by_day: dict[date, list[FreeTime]] = {monday + timedelta(days=i): [] for i in range(7)}
     for row in times:
-        by_day[row["date"]].append(FreeTime(pk=row["slot_pk"], start=row["start"]))
+        start = row["start"]
+        clock = timezone.localtime(start).strftime("%H:%M")
+        by_day[row["date"]].append(FreeTime(pk=row["slot_pk"], start=start, clock=clock))
     return WeekOfTimes(
         monday=monday,
         days=list(by_day.items()),
