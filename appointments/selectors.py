@@ -13,6 +13,8 @@ import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
@@ -144,6 +146,29 @@ def week_of_free_times(
         previous_monday=monday - timedelta(days=7) if monday > first_monday else None,
         next_monday=monday + timedelta(days=7) if monday < last_monday else None,
     )
+
+
+def week_of_free_times_shared(
+    *, service: Service, location: Location, monday: date | None, now: datetime
+) -> WeekOfTimes:
+    """`week_of_free_times` as the client pages show it: one reading shared by every
+    client for SPREEKUUR_FREE_TIMES_CACHE_SECONDS.
+
+    When a phone line or a site opens, thousands ask for the same week within
+    seconds; one of them per few seconds runs the query. A time taken in those
+    seconds is still offered; picking it gives the "taken" page, whose nearest
+    free times are read fresh. Staff pages read fresh always.
+    """
+    seconds = settings.SPREEKUUR_FREE_TIMES_CACHE_SECONDS
+    if seconds <= 0:
+        return week_of_free_times(service=service, location=location, monday=monday, now=now)
+    # Today is in the key: the first week and the horizon move at midnight.
+    key = f"free-times:{service.pk}:{location.pk}:{monday}:{timezone.localdate(now)}"
+    week = cache.get(key)
+    if week is None:
+        week = week_of_free_times(service=service, location=location, monday=monday, now=now)
+        cache.set(key, week, seconds)
+    return week
 
 
 def slots_nearest_free(*, slot: Slot, now: datetime, limit: int = 5) -> list[Slot]:

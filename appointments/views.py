@@ -92,7 +92,7 @@ def service_locations(request: HttpRequest, service_id: int) -> HttpResponse:
 def times(request: HttpRequest, service_id: int, location_id: int) -> HttpResponse:
     service = get_object_or_404(selectors.services_active(), pk=service_id)
     location = get_object_or_404(Location, pk=location_id, active=True)
-    week = selectors.week_of_free_times(
+    week = selectors.week_of_free_times_shared(
         service=service, location=location, monday=_requested_week(request), now=timezone.now()
     )
     return render(
@@ -346,7 +346,7 @@ def manage_reschedule(request: HttpRequest, token: str) -> HttpResponse:
         messages.error(request, _("Deze afspraak kan niet meer worden verzet."))
         return redirect("appointments:manage", token=token)
     slot = booking.slot
-    week = selectors.week_of_free_times(
+    week = selectors.week_of_free_times_shared(
         service=slot.service,
         location=slot.location,
         monday=_requested_week(request) or slot.date,

@@ -188,6 +188,27 @@ def children(pid: int) -> list[int]:
     return [int(p) for p in out.stdout.split()]
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+WEB_PID = 0  # the gunicorn master, set by main()
+
+
+def web_cpu_seconds() -> float:
+    """CPU time of the gunicorn workers: per request it does not depend on what else
+    the machine runs, unlike requests per second."""
+    return cpu_seconds(children(WEB_PID))
+
+
 def kill_group(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         try:
@@ -442,6 +463,7 @@ def phase_booking(base: str) -> float:
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
                 statuses.extend(st)
 
+    cpu0 = web_cpu_seconds()
     t0 = time.perf_counter()
     threads = [threading.Thread(target=runner) for _ in range(CLIENTS)]
     for t in threads:
@@ -449,6 +471,7 @@ def phase_booking(base: str) -> float:
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - t0
+    cpu = web_cpu_seconds() - cpu0
     in_db = Booking.objects.filter(slot__service=service, status=Booking.Status.CONFIRMED).count()
     rate = outcomes.get("booked", 0) / elapsed
     figure(
@@ -457,6 +480,10 @@ def phase_booking(base: str) -> float:
         f"bookings/s ({outcomes.get('booked', 0)} in {elapsed:.1f} s, "
         f"{CLIENTS} clients, {in_db} confirmed rows, outcomes {outcomes}, "
         f"5xx {sum(1 for s in statuses if s >= 500)})",
+    )
+    booked = outcomes.get("booked", 0)
+    figure(
+        "booking_web_cpu_ms", f"{cpu / max(booked, 1) * 1000:.1f}", "ms of gunicorn CPU a booking"
     )
     return rate
 
@@ -483,6 +510,7 @@ def phase_baseline(base: str) -> float:
                 else:
                     errors[0] += 1
 
+    cpu0 = web_cpu_seconds()
     t0 = time.perf_counter()
     threads = [threading.Thread(target=runner) for _ in range(CLIENTS)]
     for t in threads:
@@ -490,11 +518,17 @@ def phase_baseline(base: str) -> float:
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - t0
+    cpu = web_cpu_seconds() - cpu0
     rate = count[0] / elapsed
     figure(
         "baseline_insert_per_s",
         f"{rate:.1f}",
         f"inserts/s ({count[0]} in {elapsed:.1f} s, {errors[0]} errors)",
+    )
+    figure(
+        "baseline_web_cpu_ms",
+        f"{cpu / max(count[0], 1) * 1000:.2f}",
+        "ms of gunicorn CPU an insert",
     )
     return rate
 
@@ -726,7 +760,17 @@ def machine() -> dict:
     }
 
 
+PHASES = ("page", "booking", "rush", "generate", "reminders")
+
+
 def main() -> int:
+    """`python -m bench [PHASE ...]`: all phases, or only those named (then
+    docs/performance.md is left as it is: it holds whole runs only)."""
+    phases = sys.argv[1:] or list(PHASES)
+    unknown = sorted(set(phases) - set(PHASES))
+    if unknown:
+        print(f"bench: unknown phase(s) {unknown}; choose from {list(PHASES)}", file=sys.stderr)
+        return 2
     started = time.monotonic()
     setup_env()
     recreate_database()
@@ -742,6 +786,8 @@ def main() -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     web = start_web(port, workers=WEB_WORKERS, log_dir=VAR)
+    global WEB_PID
+    WEB_PID = web.pid
     info = machine()
     worker_rss = 0
     try:
@@ -757,11 +803,14 @@ def main() -> int:
             if web.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not start; see var/bench/gunicorn.log")
             time.sleep(0.2)
-        phase_slots_page(base)
-        booking = phase_booking(base)
-        baseline = phase_baseline(base)
-        figure("booking_ratio", f"{booking / baseline:.3f}" if baseline else "n/a")
-        phase_rush(base)
+        if "page" in phases:
+            phase_slots_page(base)
+        if "booking" in phases:
+            booking = phase_booking(base)
+            baseline = phase_baseline(base)
+            figure("booking_ratio", f"{booking / baseline:.3f}" if baseline else "n/a")
+        if "rush" in phases:
+            phase_rush(base)
         workers = children(web.pid)
         per = [rss_kib(p) / 1024 for p in workers]
         figure(
@@ -770,9 +819,15 @@ def main() -> int:
             f"MiB (sum of {len(per)} gunicorn workers; per worker max {max(per):.0f}, "
             f"master {rss_kib(web.pid) / 1024:.0f})",
         )
-        phase_generate()
-        _rate, worker_rss = phase_reminders()
-        figure("worker_rss_mib", f"{worker_rss / 1024:.0f}", "MiB (celery main + 2 pool processes)")
+        if "generate" in phases:
+            phase_generate()
+        if "reminders" in phases:
+            _rate, worker_rss = phase_reminders()
+            figure(
+                "worker_rss_mib",
+                f"{worker_rss / 1024:.0f}",
+                "MiB (celery main + 2 pool processes)",
+            )
     finally:
         kill_group(web)
         drop_database()
@@ -781,7 +836,10 @@ def main() -> int:
     print(f"bench: done in {total:.0f} s", flush=True)
     from bench.report import write
 
-    write(FIGURES, info, WEB_WORKERS, CLIENTS, total)
+    if set(phases) == set(PHASES):
+        write(FIGURES, info, WEB_WORKERS, CLIENTS, total)
+    else:
+        print("bench: only some phases ran; docs/performance.md not rewritten", flush=True)
     return 0
 
 

@@ -303,6 +303,10 @@ SECURE_CSP = {
 # The booking rules that staff do not configure per service.
 SPREEKUUR_HOLD_MINUTES = env_int("SPREEKUUR_HOLD_MINUTES", 10)
 SPREEKUUR_SLOT_WEEKS_AHEAD = env_int("SPREEKUUR_SLOT_WEEKS_AHEAD", 8)
+# Seconds every client shares one reading of a week of free times (0: none).
+# In a rush thousands ask for the same week at once; a time taken meanwhile
+# still gets the friendly "taken" page with the nearest free times, read fresh.
+SPREEKUUR_FREE_TIMES_CACHE_SECONDS = env_int("SPREEKUUR_FREE_TIMES_CACHE_SECONDS", 2)
 SPREEKUUR_ORGANISATION = os.environ.get("SPREEKUUR_ORGANISATION", "GGD Amsterdam")
 # The number clients call when the site cannot help them (shown on error pages).
 SPREEKUUR_PHONE = os.environ.get("SPREEKUUR_PHONE", "020 555 5555")

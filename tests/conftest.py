@@ -32,6 +32,12 @@ def _sms_in_memory(settings):
 
 
 @pytest.fixture(autouse=True)
+def _free_times_read_fresh(settings):
+    """Pages show each change at once; tests/test_free_times_cache.py turns sharing on."""
+    settings.SPREEKUUR_FREE_TIMES_CACHE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
