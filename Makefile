@@ -8,7 +8,7 @@ MANAGE := $(BIN)/python manage.py
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format migrations-check clean bench loadtest
+.PHONY: help install run test lint format migrations-check compose-check clean bench loadtest
 
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -87,6 +87,18 @@ format: $(VENV)/.requirements.stamp ## Fix code style with ruff
 
 migrations-check: $(VENV)/.requirements.stamp ## Fail when models have changes without a migration
 	$(MANAGE) makemigrations --check --dry-run
+
+# `docker compose config` with the variables of .env.example, in a scratch copy so
+# no .env appears here. Docker's compose plugin when there is one, else Debian's
+# docker-compose (installed when missing, as root).
+compose-check: ## Check docker-compose.yml with the settings of .env.example
+	@if ! docker compose version >/dev/null 2>&1; then \
+		$(subst @,,$(call ensure_debian_packages,docker-compose:docker-compose)); \
+	fi
+	@scratch=$$(mktemp -d) && cp docker-compose.yml "$$scratch/" && cp .env.example "$$scratch/.env" && \
+	if docker compose version >/dev/null 2>&1; then compose="docker compose"; else compose=docker-compose; fi && \
+	echo "$$compose config" && (cd "$$scratch" && $$compose config --quiet); \
+	status=$$?; rm -rf "$$scratch"; exit $$status
 
 clean: ## Remove caches and build output (keeps .venv, node_modules and var/)
 	find . -path ./$(VENV) -prune -o -path ./node_modules -prune -o \
