@@ -129,20 +129,29 @@ def _seat_claim(*, slot: Slot, claim: Booking, now: datetime) -> Booking:
     Must run inside a transaction. An expired hold on the seat is released in
     the same savepoint in which the seat is taken.
     """
-    occupied = set(
-        Booking.objects.filter(seat_taken_q(now=now), slot=slot)
+    # One read for both: the seats taken, and the seats an expired hold still
+    # sits on in the unique index (freed only when someone takes that seat).
+    occupied, stale = set(), set()
+    claims = (
+        Booking.objects.filter(slot=slot, status__in=Booking.SEAT_STATUSES)
         .exclude(pk=claim.pk)
-        .values_list("seat", flat=True)
+        .values_list("seat", "status", "held_until")
     )
+    for seat, status, held_until in claims:
+        if status == Booking.Status.HELD and held_until <= now:
+            stale.add(seat)
+        else:
+            occupied.add(seat)
     previous = (claim.slot_id, claim.seat)
     for seat in range(slot.capacity):
         if seat in occupied:
             continue
         try:
             with transaction.atomic():
-                Booking.objects.filter(
-                    slot=slot, seat=seat, status=Booking.Status.HELD, held_until__lte=now
-                ).exclude(pk=claim.pk).update(status=Booking.Status.EXPIRED)
+                if seat in stale:
+                    Booking.objects.filter(
+                        slot=slot, seat=seat, status=Booking.Status.HELD, held_until__lte=now
+                    ).exclude(pk=claim.pk).update(status=Booking.Status.EXPIRED)
                 claim.slot, claim.seat = slot, seat
                 claim.save()
                 return claim

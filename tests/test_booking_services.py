@@ -239,3 +239,17 @@ def test_the_database_refuses_a_second_live_claim_on_a_seat():
             status=Booking.Status.HELD,
             held_until=timezone.now() + timedelta(minutes=5),
         )
+
+
+def test_a_hold_on_a_seat_without_an_expired_hold_writes_nothing_but_itself():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    slot = SlotFactory(capacity=3)
+    services.slot_hold(slot_id=slot.pk)  # seat 0, live
+
+    with CaptureQueriesContext(connection) as captured:
+        services.slot_hold(slot_id=slot.pk)
+
+    writes = [q["sql"] for q in captured if q["sql"].startswith(("UPDATE", "INSERT", "DELETE"))]
+    assert len(writes) == 1 and writes[0].startswith("INSERT")
