@@ -353,12 +353,13 @@ def test_a_client_books_reschedules_and_cancels_with_the_keyboard_alone(
         ), "the skip link stays invisible when it has focus"
         page.keyboard.press("Enter")
         assert page.evaluate("location.hash") == "#main"
-        # Focus is on <main>, or <main> is where sequential navigation goes on from.
-        if not page.evaluate("document.activeElement.id === 'main'"):
-            page.keyboard.press("Tab")
-            assert page.evaluate("!!document.activeElement.closest('main')"), (
-                f"after the skip link, Tab goes to {_focused(page)}, outside main"
-            )
+        assert page.evaluate("document.activeElement.id === 'main'"), (
+            f"after the skip link, focus is on {_focused(page)}, not on main"
+        )
+        page.keyboard.press("Tab")
+        assert page.evaluate("!!document.activeElement.closest('main')"), (
+            f"after the skip link, Tab goes to {_focused(page)}, outside main"
+        )
 
         _tab_to(page, f"el.matches('a[href=\"/afspraak/{clinic['service'].pk}/\"]')")
         page.keyboard.press("Enter")
