@@ -16,7 +16,7 @@ from icalendar import Calendar
 from appointments import services
 from appointments.crypto import seal
 from appointments.models import Booking, IntakeQuestion, Message, WaitlistEntry
-from appointments.notifications.render import message_content
+from appointments.notifications.render import message_content, sms_text
 from tests.factories import IntakeChoiceFactory, IntakeQuestionFactory, LocationFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
@@ -190,13 +190,16 @@ def _waitlist_offer(slot, *, language: str):
     return entry, token
 
 
-def _rendered(slot, kind: str, language: str):
+def _message(slot, kind: str, language: str) -> tuple[Message, str]:
     if kind == Message.Kind.WAITLIST_OFFER:
         entry, token = _waitlist_offer(slot, language=language)
-        message = Message(waitlist_entry=entry, kind=kind, channel="sms", due_at=NOW)
-    else:
-        booking, token = _booking(slot, language=language, cancelled=kind in CANCEL_KINDS)
-        message = Message(booking=booking, kind=kind, channel="email", due_at=NOW)
+        return Message(waitlist_entry=entry, kind=kind, channel="sms", due_at=NOW), token
+    booking, token = _booking(slot, language=language, cancelled=kind in CANCEL_KINDS)
+    return Message(booking=booking, kind=kind, channel="email", due_at=NOW), token
+
+
+def _rendered(slot, kind: str, language: str):
+    message, token = _message(slot, kind, language)
     return message_content(message), token
 
 
@@ -305,3 +308,12 @@ def test_the_dutch_texts_are_dutch(slot, kind):
 
     assert "afspraak" in content.subject.lower() or "tijd" in content.subject.lower()
     assert ENGLISH_WORDS.search(content.sms) is None
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", ALL_KINDS)
+def test_the_dispatchers_sms_text_is_the_sms_of_the_full_content(slot, kind, language):
+    """The dispatcher renders only the SMS; it must be the text checked above."""
+    message, _token = _message(slot, kind, language)
+
+    assert sms_text(message) == message_content(message).sms

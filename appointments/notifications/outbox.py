@@ -39,7 +39,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ..models import Booking, ContactChannel, Message, WaitlistEntry
-from .render import message_content
+from .render import message_content, sms_text
 from .sms import SmsError, get_sms_backend
 
 logger = logging.getLogger(__name__)
@@ -286,10 +286,11 @@ def _recipient(message: Message) -> str:
 
 
 def _send(message: Message) -> str:
-    content = message_content(message)
     to = _recipient(message)
     if message.channel == ContactChannel.SMS:
-        return get_sms_backend().send(to=to, body=content.sms, reference=str(message.public_id))
+        body = sms_text(message)
+        return get_sms_backend().send(to=to, body=body, reference=str(message.public_id))
+    content = message_content(message)
     # The same on every attempt, so a message sent twice is recognisably one message.
     message_id = f"<{message.public_id}@spreekuur>"
     email = EmailMultiAlternatives(

@@ -56,32 +56,56 @@ def _absolute(path: str) -> str:
     return settings.SPREEKUUR_BASE_URL + path
 
 
-def message_content(message: Message) -> MessageContent:
+def _language(message: Message) -> str:
+    return (message.booking or message.waitlist_entry).language
+
+
+def _context(message: Message) -> tuple[dict, str]:
+    """The templates' context and the client's link token, in the active language."""
     booking = message.booking
     entry = message.waitlist_entry
-    language = (booking or entry).language
-    with translation.override(language):
-        context: dict = {"organisation": settings.SPREEKUUR_ORGANISATION, "kind": message.kind}
+    context: dict = {"organisation": settings.SPREEKUUR_ORGANISATION, "kind": message.kind}
+    if message.kind == Message.Kind.WAITLIST_OFFER:
+        offer = entry.offer
+        token = unseal(entry.offer_token_sealed)
+        context |= _slot_context(offer.slot)
+        context["until"] = when_text(offer.held_until)
+        context["offer_url"] = _absolute(reverse("appointments:waitlist_offer", args=[token]))
+    else:
+        token = unseal(booking.manage_token_sealed)
+        context |= _slot_context(booking.slot)
+        context["reference"] = booking.reference
+        context["manage_url"] = _absolute(reverse("appointments:manage", args=[token]))
+        context["book_url"] = _absolute(reverse("appointments:home"))
+    return context, token
+
+
+def _sms(message: Message, context: dict) -> str:
+    return " ".join(render_to_string(f"messages/{message.kind}.sms.txt", context).split())
+
+
+def message_content(message: Message) -> MessageContent:
+    with translation.override(_language(message)):
+        context, token = _context(message)
         ics = None
-        if message.kind == Message.Kind.WAITLIST_OFFER:
-            offer = entry.offer
-            token = unseal(entry.offer_token_sealed)
-            context |= _slot_context(offer.slot)
-            context["until"] = when_text(offer.held_until)
-            context["offer_url"] = _absolute(reverse("appointments:waitlist_offer", args=[token]))
-        else:
-            token = unseal(booking.manage_token_sealed)
-            context |= _slot_context(booking.slot)
-            context["reference"] = booking.reference
-            context["manage_url"] = _absolute(reverse("appointments:manage", args=[token]))
-            context["book_url"] = _absolute(reverse("appointments:home"))
-            if message.kind in CALENDAR_KINDS and token:
-                ics = booking_ics(booking=booking)
+        if message.kind in CALENDAR_KINDS and token:
+            ics = booking_ics(booking=message.booking)
         name = f"messages/{message.kind}"
         return MessageContent(
             subject=" ".join(render_to_string(f"{name}.subject.txt", context).split()),
             text=render_to_string(f"{name}.txt", context).strip() + "\n",
             html=render_to_string(f"{name}.html", context),
-            sms=" ".join(render_to_string(f"{name}.sms.txt", context).split()),
+            sms=_sms(message, context),
             ics=ics,
         )
+
+
+def sms_text(message: Message) -> str:
+    """Only the SMS, the same text as `message_content(message).sms`.
+
+    The dispatcher sends thousands of SMS in a row: rendering the e-mail's three
+    templates and its calendar file for each was a fifth of the time per SMS.
+    """
+    with translation.override(_language(message)):
+        context, _token = _context(message)
+        return _sms(message, context)
