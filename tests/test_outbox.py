@@ -544,3 +544,138 @@ def test_a_dispatcher_that_outlived_its_lease_leaves_a_taken_over_message_alone(
     frozen.shift(timedelta(seconds=settings.SPREEKUUR_OUTBOX_LEASE_SECONDS + 1))
     assert outbox_dispatch().sent == 1
     assert len(LocmemSmsBackend.outbox) == 1
+
+
+# --- Batches ------------------------------------------------------------------------------
+
+
+def _due_sms_reminders(settings, count: int) -> list[Booking]:
+    """`count` confirmed SMS bookings, each with a reminder that is due now."""
+    settings.SPREEKUUR_MAX_ACTIVE_PER_CONTACT = count
+    bookings = [
+        book(make_slot(at(2026, 6, 12, 9, 0) + timedelta(hours=n), hours=[]), channel="sms")
+        for n in range(count)
+    ]
+    outbox_dispatch()  # the confirmations go
+    LocmemSmsBackend.outbox = []
+    for booking in bookings:
+        Message.objects.create(
+            booking=booking,
+            kind=Kind.REMINDER,
+            channel="sms",
+            due_at=at(2026, 6, 10, 9, 0),
+            appointment_start=booking.slot.start,
+        )
+    return bookings
+
+
+def test_a_batch_commits_send_started_for_all_its_messages_before_the_first_send(frozen, settings):
+    _due_sms_reminders(settings, 3)
+    seen = []
+
+    class Spy(BaseSmsBackend):
+        def send(self, *, to, body, reference):
+            seen.append(
+                Message.objects.filter(kind=Kind.REMINDER, send_started_at__isnull=True).count()
+            )
+            return "spy"
+
+    settings.SMS_BACKEND = f"{__name__}.BatchSpyBackend"
+    globals()["BatchSpyBackend"] = Spy
+
+    assert outbox_dispatch().sent == 3
+    assert seen == [0, 0, 0]
+
+
+def test_a_batch_drops_its_obsolete_messages_and_sends_the_rest(frozen, settings):
+    kept, cancelled, moved = _due_sms_reminders(settings, 3)
+    services.booking_cancel(booking=cancelled, by_staff=True)
+    Message.objects.filter(booking=cancelled, kind=Kind.REMINDER).update(status=Status.PENDING)
+    moved.slot.start += timedelta(days=1)
+    moved.slot.end += timedelta(days=1)
+    moved.slot.save()
+    LocmemSmsBackend.outbox = []
+
+    report = outbox_dispatch()
+
+    # The staff's cancellation notice goes out in the same batch.
+    assert (report.claimed, report.sent, report.dropped) == (4, 2, 2)
+    sent = {sms["reference"] for sms in LocmemSmsBackend.outbox}
+    for booking in (cancelled, moved):
+        assert str(messages_of(booking, kind=Kind.REMINDER)[0].public_id) not in sent
+    assert str(messages_of(kept, kind=Kind.REMINDER)[0].public_id) in sent
+    statuses = {
+        booking.pk: messages_of(booking, kind=Kind.REMINDER)[0].status
+        for booking in (kept, cancelled, moved)
+    }
+    assert statuses == {
+        kept.pk: Status.SENT,
+        cancelled.pk: Status.CANCELLED,
+        moved.pk: Status.CANCELLED,
+    }
+
+
+def test_each_sent_message_of_a_batch_keeps_its_own_provider_id(frozen, settings):
+    bookings = _due_sms_reminders(settings, 3)
+
+    assert outbox_dispatch().sent == 3
+
+    for booking in bookings:
+        (reminder,) = messages_of(booking, kind=Kind.REMINDER)
+        assert reminder.status == Status.SENT and reminder.claimed_until is None
+        assert reminder.provider_id == f"locmem-{reminder.public_id}"
+
+
+def test_one_failure_in_a_batch_is_retried_alone(frozen, settings):
+    first, failing, last = _due_sms_reminders(settings, 3)
+
+    class RefusesOne(BaseSmsBackend):
+        def send(self, *, to, body, reference):
+            if reference == str(messages_of(failing, kind=Kind.REMINDER)[0].public_id):
+                raise RuntimeError("refused")
+            return LocmemSmsBackend().send(to=to, body=body, reference=reference)
+
+    settings.SMS_BACKEND = f"{__name__}.RefusesOneBackend"
+    globals()["RefusesOneBackend"] = RefusesOne
+
+    report = outbox_dispatch()
+
+    assert (report.sent, report.retried) == (2, 1)
+    assert [m.status for m in messages_of(failing, kind=Kind.REMINDER)] == [Status.PENDING]
+    assert len(LocmemSmsBackend.outbox) == 2
+
+
+@pytest.mark.parametrize("count", [1, 10])
+def test_a_batch_costs_the_same_queries_whatever_its_size(
+    frozen, settings, count, django_assert_num_queries
+):
+    """Claim (4, in its transaction), read, mark started, mark sent: 7, not 3 per message."""
+    _due_sms_reminders(settings, count)
+
+    with django_assert_num_queries(7):
+        report = outbox_dispatch()
+
+    assert report.sent == count
+
+
+class SpyEmailBackend(BaseEmailBackend):
+    """Records, at each e-mail, how many messages were already marked sent."""
+
+    seen: list[int] = []
+
+    def send_messages(self, email_messages):
+        SpyEmailBackend.seen.append(Message.objects.filter(status=Status.SENT).count())
+        return len(email_messages)
+
+
+def test_each_email_of_a_batch_is_marked_sent_as_soon_as_it_has_gone(frozen, settings):
+    """SMTP cannot be asked after a crash what it has: an e-mail not yet marked sent
+    goes out again, so a batch must not keep its sent e-mails unmarked until its end."""
+    settings.MAILERS = {"default": {"BACKEND": "tests.test_outbox.SpyEmailBackend"}}
+    settings.SPREEKUUR_MAX_ACTIVE_PER_CONTACT = 3
+    SpyEmailBackend.seen = []
+    for hour in (10, 11, 12):
+        book(make_slot(at(2026, 6, 12, hour, 0), hours=[]))
+
+    assert outbox_dispatch().sent == 3
+    assert SpyEmailBackend.seen == [0, 1, 2]
