@@ -375,13 +375,15 @@ def _mark_sent(provider_ids: dict[int, str]) -> None:
     if not provider_ids:
         return
     rows = ", ".join(["(%s, %s)"] * len(provider_ids))
-    # Only placeholders are joined into the text; every value is a parameter.
+    table = connection.ops.quote_name(Message._meta.db_table)
+    # Only the table name and placeholders are joined into the text; every value
+    # is a parameter.
     sql = f"""
-        UPDATE appointments_message
+        UPDATE {table}
         SET status = %s, sent_at = %s, provider_id = sent.column2, last_error = '',
             claimed_until = NULL
         FROM (VALUES {rows}) AS sent
-        WHERE appointments_message.id = sent.column1 AND appointments_message.status = %s
+        WHERE {table}.id = sent.column1 AND {table}.status = %s
     """  # noqa: S608
     params = [Message.Status.SENT, timezone.now()]
     for pk, provider_id in provider_ids.items():
