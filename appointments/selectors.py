@@ -6,6 +6,9 @@ clinician, is not blocked, falls in no closure, starts no earlier than the
 service's minimum notice and no later than its booking horizon, and has a seat
 that no appointment or live hold occupies. `slots_bookable` is the single
 definition; the booking services use it too, so the page and the rule agree.
+`slots_open` is the same without the seat: for the services that take a seat
+right after (the unique index on live claims decides that part), since the
+seat count is the costliest part of the query to build.
 """
 
 import hashlib
@@ -29,7 +32,27 @@ def seat_taken_q(*, now: datetime, prefix: str = "") -> Q:
     )
 
 
-def slots_with_seats_taken(*, now: datetime) -> QuerySet[Slot]:
+def slots_open(*, service: Service, now: datetime) -> QuerySet[Slot]:
+    """The slots of `service` open for booking at `now`, whether or not a seat is free."""
+    if not service.active:
+        return Slot.objects.none()
+    closed = Closure.objects.filter(
+        Q(location=OuterRef("location_id")) | Q(clinician=OuterRef("clinician_id")),
+        starts_on__lte=OuterRef("date"),
+        ends_on__gte=OuterRef("date"),
+    )
+    return Slot.objects.filter(
+        service=service,
+        blocked=False,
+        location__active=True,
+        clinician__active=True,
+        start__gte=now + timedelta(minutes=service.min_notice_minutes),
+        start__lte=now + timedelta(days=service.booking_horizon_days),
+    ).exclude(Exists(closed))
+
+
+def slots_bookable(*, service: Service, now: datetime) -> QuerySet[Slot]:
+    """The slots of `service` a client could hold at `now`, with `seats_taken`."""
     taken = (
         Booking.objects.filter(seat_taken_q(now=now), slot=OuterRef("pk"))
         .order_by()
@@ -37,30 +60,10 @@ def slots_with_seats_taken(*, now: datetime) -> QuerySet[Slot]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return Slot.objects.annotate(seats_taken=Coalesce(Subquery(taken), Value(0)))
-
-
-def slots_bookable(*, service: Service, now: datetime) -> QuerySet[Slot]:
-    """The slots of `service` a client could hold at `now`, with `seats_taken`."""
-    closed = Closure.objects.filter(
-        Q(location=OuterRef("location_id")) | Q(clinician=OuterRef("clinician_id")),
-        starts_on__lte=OuterRef("date"),
-        ends_on__gte=OuterRef("date"),
-    )
-    if not service.active:
-        return Slot.objects.none()
     return (
-        slots_with_seats_taken(now=now)
-        .filter(
-            service=service,
-            blocked=False,
-            location__active=True,
-            clinician__active=True,
-            start__gte=now + timedelta(minutes=service.min_notice_minutes),
-            start__lte=now + timedelta(days=service.booking_horizon_days),
-            seats_taken__lt=F("capacity"),
-        )
-        .exclude(Exists(closed))
+        slots_open(service=service, now=now)
+        .annotate(seats_taken=Coalesce(Subquery(taken), Value(0)))
+        .filter(seats_taken__lt=F("capacity"))
     )
 
 

@@ -38,7 +38,7 @@ from .models import (
     Slot,
 )
 from .notifications import outbox
-from .selectors import hash_manage_token, seat_taken_q, slots_bookable
+from .selectors import hash_manage_token, seat_taken_q, slots_open
 
 LOCAL_TZ = ZoneInfo(settings.TIME_ZONE)
 # No 0/O, 1/I: a reference is read aloud on the phone.
@@ -167,7 +167,9 @@ def _same_time_slots(*, slot: Slot, now: datetime) -> list[Slot]:
     Clients pick a time, not a clinician: when the chosen slot has just been
     taken, another clinician's slot at the same time serves just as well.
     """
-    candidates = slots_bookable(service=slot.service, now=now).filter(
+    # Open slots, not only those with a free seat: _seat_claim checks the seats
+    # of each in turn anyway, and the seat count is the costliest part to build.
+    candidates = slots_open(service=slot.service, now=now).filter(
         location_id=slot.location_id, start=slot.start
     )
     return sorted(candidates, key=lambda candidate: (candidate.pk != slot.pk, candidate.pk))
@@ -254,8 +256,9 @@ def _hold_revive(*, booking: Booking, held_until: datetime, now: datetime) -> No
     A hold still in status HELD kept its seat (taking a seat expires the hold on
     it first); an EXPIRED one claims a seat again, or raises HoldExpired.
     """
+    # A HELD hold still has its seat; an EXPIRED one gets one from _seat_claim.
     still_bookable = (
-        slots_bookable(service=booking.slot.service, now=now).filter(pk=booking.slot_id).first()
+        slots_open(service=booking.slot.service, now=now).filter(pk=booking.slot_id).first()
     )
     if still_bookable is None:
         raise HoldExpired
