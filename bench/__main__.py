@@ -30,14 +30,14 @@ REDIS_URL = "redis://127.0.0.1:6379/7"
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "4"))
 
 
-def _spawn(command: list[str], log_path: Path) -> subprocess.Popen:
+def _spawn(command: list[str], log_path: Path, env: dict | None = None) -> subprocess.Popen:
     """A server process of the stack in its own session, its output in `log_path`."""
     # The child keeps its own copy of the file descriptor; ours closes at once.
     with log_path.open("wb") as log:
         return subprocess.Popen(
             command,
             cwd=BASE_DIR,
-            env=os.environ.copy(),
+            env={**os.environ, **(env or {})},
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -45,8 +45,10 @@ def _spawn(command: list[str], log_path: Path) -> subprocess.Popen:
         )
 
 
-def start_web(port: int, *, workers: int, log_dir: Path) -> subprocess.Popen:
-    """gunicorn with the settings in os.environ, on 127.0.0.1 only."""
+def start_web(
+    port: int, *, workers: int, log_dir: Path, env: dict | None = None, log_name: str = "gunicorn"
+) -> subprocess.Popen:
+    """gunicorn with the settings in os.environ (and `env`), on 127.0.0.1 only."""
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     return _spawn(
         [
@@ -60,7 +62,8 @@ def start_web(port: int, *, workers: int, log_dir: Path) -> subprocess.Popen:
             "--backlog",
             "2048",
         ],
-        log_dir / "gunicorn.log",
+        log_dir / f"{log_name}.log",
+        env=env,
     )
 
 
@@ -339,9 +342,30 @@ HOURS_20 = [(h, m) for h in range(9, 17) for m in (0, 20, 40)]  # 24 a day
 # --- Phases ------------------------------------------------------------------------
 
 
-def phase_slots_page(base: str) -> None:
+def _page_latencies(base: str, url: str) -> tuple[float, float]:
+    """p50 and p95 in ms of 200 sequential GETs of `url` (at most 30 s), after a warm-up."""
+    http = Client(base)
+    for _ in range(10):  # warm every worker
+        http.get(url)
+    times = []
+    deadline = time.monotonic() + 30
+    for _ in range(200):
+        t0 = time.perf_counter()
+        r = http.get(url)
+        times.append((time.perf_counter() - t0) * 1000)
+        assert r.status_code == 200, r.status_code
+        if time.monotonic() > deadline:
+            break
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1]
+
+
+def phase_slots_page(base: str, shared_base: str) -> None:
+    """`base` reads the free times for every page (SPREEKUUR_FREE_TIMES_CACHE_SECONDS=0):
+    the cost of a read. `shared_base` runs the default, as production does."""
     from django.db import connection
     from django.test import Client as DjangoClient
+    from django.test import override_settings
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
@@ -379,31 +403,25 @@ def phase_slots_page(base: str) -> None:
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
         inproc = DjangoClient(HTTP_HOST="127.0.0.1")
-        inproc.get(url)
-        with CaptureQueriesContext(connection) as ctx:
-            assert inproc.get(url).status_code == 200
+        with override_settings(SPREEKUUR_FREE_TIMES_CACHE_SECONDS=0):
+            inproc.get(url)
+            with CaptureQueriesContext(connection) as ctx:
+                assert inproc.get(url).status_code == 200
         queries = len(ctx.captured_queries)
-        http = Client(base)
-        for _ in range(10):  # warm every worker
-            http.get(url)
-        times = []
-        deadline = time.monotonic() + 30
-        for _ in range(200):
-            t0 = time.perf_counter()
-            r = http.get(url)
-            times.append((time.perf_counter() - t0) * 1000)
-            assert r.status_code == 200, r.status_code
-            if time.monotonic() > deadline:
-                break
-        times.sort()
-        p50 = statistics.median(times)
-        p95 = times[int(len(times) * 0.95) - 1]
+        p50, p95 = _page_latencies(base, url)
         results[label] = (p50, p95)
         total = Slot.objects.count()
         figure(f"slots_page_p50_ms[{label}]", f"{p50:.1f}", f"ms ({total} slots)")
         figure(f"slots_page_p95_ms[{label}]", f"{p95:.1f}", "ms")
         figure(f"slots_page_queries[{label}]", queries, "queries")
     figure("slots_page_growth_1k_100k", f"{results['100k'][1] / results['1k'][1]:.2f}", "x (p95)")
+    p50, p95 = _page_latencies(shared_base, url)
+    figure(
+        "slots_page_shared_p50_ms[100k]",
+        f"{p50:.1f}",
+        "ms (the production default: one reading shared for 2 s)",
+    )
+    figure("slots_page_shared_p95_ms[100k]", f"{p95:.1f}", "ms")
 
 
 def _booking_flow(
@@ -763,6 +781,21 @@ def machine() -> dict:
 PHASES = ("page", "booking", "rush", "generate", "reminders")
 
 
+def wait_for_web(base: str, web: subprocess.Popen) -> None:
+    import requests
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(base + "/", timeout=10).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        if web.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("gunicorn did not start; see var/bench/gunicorn*.log")
+        time.sleep(0.2)
+
+
 def main() -> int:
     """`python -m bench [PHASE ...]`: all phases, or only those named (then
     docs/performance.md is left as it is: it holds whole runs only)."""
@@ -791,20 +824,21 @@ def main() -> int:
     info = machine()
     worker_rss = 0
     try:
-        import requests
-
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(base + "/", timeout=10).status_code < 500:
-                    break
-            except requests.RequestException:
-                pass
-            if web.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("gunicorn did not start; see var/bench/gunicorn.log")
-            time.sleep(0.2)
+        wait_for_web(base, web)
         if "page" in phases:
-            phase_slots_page(base)
+            fresh_port = free_port()
+            fresh = start_web(
+                fresh_port,
+                workers=WEB_WORKERS,
+                log_dir=VAR,
+                env={"SPREEKUUR_FREE_TIMES_CACHE_SECONDS": "0"},
+                log_name="gunicorn-fresh",
+            )
+            try:
+                wait_for_web(f"http://127.0.0.1:{fresh_port}", fresh)
+                phase_slots_page(f"http://127.0.0.1:{fresh_port}", base)
+            finally:
+                kill_group(fresh)
         if "booking" in phases:
             booking = phase_booking(base)
             baseline = phase_baseline(base)
