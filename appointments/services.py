@@ -575,9 +575,16 @@ def slots_generate(*, start: date, weeks: int, now: datetime | None = None) -> S
 
     desired = _desired_slots(first=first, last=last, now=now)
     in_range = Slot.objects.filter(date__gte=first, date__lte=last, start__gte=now)
+    made_by_rules = in_range.filter(rule__isnull=False)
+    # Slots that staff made by hand are never changed, but one at a wanted time
+    # takes that time's place. So of those only the ones of clinicians that the
+    # rules want slots for, not the tens of thousands of a busy site.
+    wanted_clinicians = {wanted.clinician_id for wanted in desired.values()}
+    by_hand = in_range.filter(rule__isnull=True, clinician_id__in=wanted_clinicians)
+    compared = made_by_rules | by_hand
     # Plain rows, not model instances: a second run over 50 clinicians x 12 weeks
     # compares some 50,000 slots and changes none of them.
-    existing = in_range.values_list(
+    existing = compared.values_list(
         "pk",
         "clinician_id",
         "start",
@@ -591,7 +598,7 @@ def slots_generate(*, start: date, weeks: int, now: datetime | None = None) -> S
     # Seats in use and claims, only for the slots that have any bookings at all.
     usage = {
         row["slot_id"]: (row["seats_in_use"], row["claims"])
-        for row in Booking.objects.filter(slot__in=in_range)
+        for row in Booking.objects.filter(slot__in=made_by_rules)
         .values("slot_id")
         .annotate(
             seats_in_use=Count("pk", filter=seat_taken_q(now=now)),

@@ -7,7 +7,12 @@ from django.core.management import call_command
 
 from appointments import services
 from appointments.models import AvailabilityRule, Booking, Slot
-from tests.factories import AvailabilityRuleFactory, BookingFactory, ClinicianFactory
+from tests.factories import (
+    AvailabilityRuleFactory,
+    BookingFactory,
+    ClinicianFactory,
+    SlotFactory,
+)
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 UTC = ZoneInfo("UTC")
@@ -123,6 +128,41 @@ def test_a_rule_change_never_removes_or_moves_a_booked_slot():
     assert report.removed == 2
     assert Slot.objects.get(pk=cancelled_slot.pk).blocked
     assert report.created == 2
+
+
+@time_machine.travel(BEFORE_WINTER_TIME, tick=False)
+def test_slots_made_by_hand_keep_their_place_and_are_never_changed():
+    rule = AvailabilityRuleFactory(
+        weekday=AvailabilityRule.Weekday.TUESDAY,
+        start_time=time(13, 0),
+        end_time=time(14, 0),
+        valid_from=date(2026, 10, 19),
+    )
+    # Staff made one at a time the rule wants, for another service and location,
+    # and one for a clinician without rules.
+    at_wanted_time = SlotFactory(
+        clinician=rule.clinician,
+        start=datetime(2026, 10, 20, 13, 0, tzinfo=AMSTERDAM),
+        end=datetime(2026, 10, 20, 13, 45, tzinfo=AMSTERDAM),
+        date=date(2026, 10, 20),
+    )
+    elsewhere = SlotFactory(start=datetime(2026, 10, 21, 9, 0, tzinfo=AMSTERDAM))
+
+    report = services.slots_generate(start=date(2026, 10, 19), weeks=1)
+
+    assert (report.created, report.updated, report.removed, report.retired) == (1, 0, 0, 0)
+    assert report.conflicts == []
+    assert Slot.objects.get(clinician=rule.clinician, rule=rule).start == datetime(
+        2026, 10, 20, 13, 30, tzinfo=AMSTERDAM
+    )
+    for made_by_hand in (at_wanted_time, elsewhere):
+        kept = Slot.objects.get(pk=made_by_hand.pk)
+        assert (kept.rule, kept.service, kept.end, kept.blocked) == (
+            None,
+            made_by_hand.service,
+            made_by_hand.end,
+            False,
+        )
 
 
 @time_machine.travel(BEFORE_WINTER_TIME, tick=False)
