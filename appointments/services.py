@@ -524,6 +524,9 @@ def _desired_slots(
                 closed_clinicians.add((closure.clinician_id, day))
             day += timedelta(days=1)
 
+    # Many clinicians share the same hours: turn each day's wall-clock times into
+    # UTC (DST gaps skipped) once per day and pattern, not once per rule.
+    times_of_day: dict[tuple[date, time, time, int], list[tuple[datetime, datetime]]] = {}
     desired: dict[tuple[int, datetime], _Wanted] = {}
     day = first
     while day <= last:
@@ -535,11 +538,16 @@ def _desired_slots(
             if (rule.clinician_id, day) in closed_clinicians:
                 continue
             minutes = rule.effective_slot_minutes
-            for start in _local_slot_starts(
-                day=day, start=rule.start_time, end=rule.end_time, minutes=minutes
-            ):
-                if start < now:
-                    continue
+            pattern = (day, rule.start_time, rule.end_time, minutes)
+            if pattern not in times_of_day:
+                starts = _local_slot_starts(
+                    day=day, start=rule.start_time, end=rule.end_time, minutes=minutes
+                )
+                length = timedelta(minutes=minutes)
+                times_of_day[pattern] = [
+                    (start, start + length) for start in starts if start >= now
+                ]
+            for start, end in times_of_day[pattern]:
                 desired.setdefault(
                     (rule.clinician_id, start),
                     _Wanted(
@@ -548,7 +556,7 @@ def _desired_slots(
                         rule.location_id,
                         rule.pk,
                         start,
-                        start + timedelta(minutes=minutes),
+                        end,
                         day,
                         rule.capacity,
                     ),
