@@ -1,9 +1,11 @@
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from appointments import services
 from appointments.models import AvailabilityRule, Booking, Slot
@@ -72,6 +74,75 @@ def test_generation_is_idempotent():
     assert first.created == count == 4 * 8
     assert (second.created, second.updated, second.removed, second.retired) == (0, 0, 0, 0)
     assert Slot.objects.count() == count
+
+
+def _queries_of_two_runs(*, clinicians: int, weeks: int) -> tuple[list[str], list[str]]:
+    for _ in range(clinicians):
+        clinician = ClinicianFactory()
+        for weekday in range(5):
+            AvailabilityRuleFactory(
+                clinician=clinician,
+                weekday=weekday,
+                start_time=time(9, 0),
+                end_time=time(17, 0),
+                valid_from=date(2026, 10, 19),
+            )
+    runs = []
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            services.slots_generate(start=date(2026, 10, 19), weeks=weeks)
+        runs.append([query["sql"] for query in queries.captured_queries])
+    assert Slot.objects.count() == clinicians * weeks * 5 * 16
+    Slot.objects.all().delete()
+    AvailabilityRule.objects.all().delete()
+    return runs[0], runs[1]
+
+
+@time_machine.travel(BEFORE_WINTER_TIME, tick=False)
+def test_the_queries_of_a_run_do_not_grow_with_the_number_of_slots(postgresql):
+    # PostgreSQL: elsewhere new slots go in through bulk_create, in batches.
+    small_first, small_again = _queries_of_two_runs(clinicians=1, weeks=1)
+    large_first, large_again = _queries_of_two_runs(clinicians=6, weeks=6)  # 36 times the slots
+
+    assert len(large_first) == len(small_first)
+    assert len(large_again) == len(small_again)
+    # A run that changes nothing only reads: rules, closures, slots, booking counts
+    # (the savepoint is the empty write transaction, inside the test's own).
+    reads = [query for query in large_again if "SAVEPOINT" not in query]
+    assert len(reads) == 4
+    assert all(query.startswith("SELECT") for query in reads)
+
+
+@time_machine.travel(BEFORE_WINTER_TIME, tick=False)
+def test_a_slot_made_meanwhile_at_a_wanted_time_is_skipped_and_not_counted(postgresql):
+    rule = AvailabilityRuleFactory(
+        weekday=AvailabilityRule.Weekday.TUESDAY,
+        start_time=time(13, 0),
+        end_time=time(14, 0),
+        valid_from=date(2026, 10, 19),
+    )
+    wanted = [
+        services._Wanted(
+            rule.clinician_id,
+            rule.service_id,
+            rule.location_id,
+            rule.pk,
+            start,
+            start + timedelta(minutes=30),
+            date(2026, 10, 20),
+            1,
+        )
+        for start in (
+            datetime(2026, 10, 20, 13, 0, tzinfo=AMSTERDAM),
+            datetime(2026, 10, 20, 13, 30, tzinfo=AMSTERDAM),
+        )
+    ]
+    # A concurrent run (or staff) made the first one after this run looked.
+    made_meanwhile = Slot.objects.create(**wanted[0]._asdict())
+
+    assert services._insert_slots(wanted) == 1
+    assert Slot.objects.filter(clinician=rule.clinician).count() == 2
+    assert Slot.objects.get(clinician=rule.clinician, start=wanted[0].start) == made_meanwhile
 
 
 @time_machine.travel(BEFORE_WINTER_TIME, tick=False)
