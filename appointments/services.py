@@ -450,6 +450,41 @@ class _Wanted(NamedTuple):
         return Slot(**self._asdict())
 
 
+class _Change(NamedTuple):
+    """New values for a slot a rule made, when the rule changed."""
+
+    id: int
+    service_id: int
+    location_id: int
+    end: datetime
+    capacity: int
+    rule_id: int
+
+
+def _load_temporary_table(cursor, name: str, fields: Sequence[str], rows: Iterable[tuple]) -> str:
+    """Create temporary table `name` with the types of those Slot fields, fill it with `rows`.
+
+    Returns the quoted column list. On PostgreSQL a first run inserts some 50,000
+    slots (and a rule change may update as many): bulk_create spent more time
+    building model instances and SQL than PostgreSQL spent inserting, and
+    bulk_update's CASE per batch grows with the square of the batch. COPY sends
+    the rows as plain text, and one statement then applies them.
+    """
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(Slot._meta.get_field(field).column) for field in fields)
+    text = io.StringIO()
+    for row in rows:
+        # ints, dates and aware datetimes: str() is valid COPY text, nothing to escape.
+        text.write("\t".join(map(str, row)) + "\n")
+    text.seek(0)
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {name} AS SELECT {columns}"  # noqa: S608 - names only
+        f" FROM {quote(Slot._meta.db_table)} WITH NO DATA"
+    )
+    cursor.copy_expert(f"COPY {name} ({columns}) FROM STDIN", text)
+    return columns
+
+
 def _insert_slots(slots: Collection[_Wanted]) -> int:
     """Insert `slots` and return how many were inserted.
 
@@ -464,35 +499,42 @@ def _insert_slots(slots: Collection[_Wanted]) -> int:
             (wanted.as_slot() for wanted in slots), batch_size=2000, ignore_conflicts=True
         )
         return len(slots)
-    # On PostgreSQL a first run inserts some 50,000 rows, and bulk_create spent
-    # more time building model instances and SQL than PostgreSQL spent inserting.
-    # So COPY the rows as text into a temporary table, then insert them in one
-    # statement that can skip conflicts (COPY itself cannot).
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(Slot._meta.get_field(name).column) for name in _Wanted._fields)
-    rows = io.StringIO()
-    for wanted in slots:
-        # ints, dates and aware datetimes: str() is valid COPY text, nothing to escape.
-        rows.write("\t".join(map(str, wanted)) + "\n")
-    rows.seek(0)
-    table = quote(Slot._meta.db_table)
-    # Only names from the model go into the SQL; the values travel through COPY.
-    create_load_table = (
-        f"CREATE TEMPORARY TABLE generated_slot AS SELECT {columns} FROM {table}"  # noqa: S608
-        " WITH NO DATA"
-    )
-    insert = (
-        f"INSERT INTO {table} ({columns}, blocked) SELECT {columns}, false"  # noqa: S608
-        " FROM generated_slot ON CONFLICT (clinician_id, start) DO NOTHING"
-    )
+    table = connection.ops.quote_name(Slot._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(create_load_table)
-        cursor.copy_expert(f"COPY generated_slot ({columns}) FROM STDIN", rows)
-        cursor.execute(insert)
+        columns = _load_temporary_table(cursor, "generated_slot", _Wanted._fields, slots)
+        # COPY itself cannot skip conflicts; this INSERT can.
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}, blocked) SELECT {columns}, false"  # noqa: S608
+            " FROM generated_slot ON CONFLICT (clinician_id, start) DO NOTHING"
+        )
         inserted = cursor.rowcount
         # Dropped at once, not at commit: a caller may generate twice in one transaction.
         cursor.execute("DROP TABLE generated_slot")
     return inserted
+
+
+def _update_slots(changes: Collection[_Change]) -> None:
+    """Give slots that rules made the new values of their (changed) rule."""
+    if not changes:
+        return
+    if connection.vendor != "postgresql":
+        Slot.objects.bulk_update(
+            (Slot(**change._asdict()) for change in changes),
+            ["service", "location", "end", "capacity", "rule"],
+            batch_size=1000,
+        )
+        return
+    quote = connection.ops.quote_name
+    table = quote(Slot._meta.db_table)
+    changed = [quote(Slot._meta.get_field(field).column) for field in _Change._fields[1:]]
+    assignments = ", ".join(f"{column} = changed_slot.{column}" for column in changed)
+    with connection.cursor() as cursor:
+        _load_temporary_table(cursor, "changed_slot", _Change._fields, changes)
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} FROM changed_slot"  # noqa: S608 - names only
+            f" WHERE {table}.id = changed_slot.id"
+        )
+        cursor.execute("DROP TABLE changed_slot")
 
 
 def _desired_slots(
@@ -614,7 +656,7 @@ def slots_generate(*, start: date, weeks: int, now: datetime | None = None) -> S
         )
         .order_by()
     }
-    to_update: list[Slot] = []
+    to_update: list[_Change] = []
     to_delete: list[int] = []
     to_retire: list[int] = []
     conflicts: list[int] = []
@@ -653,21 +695,19 @@ def slots_generate(*, start: date, weeks: int, now: datetime | None = None) -> S
             conflicts.append(pk)
             continue
         to_update.append(
-            Slot(
-                pk=pk,
-                service_id=wanted.service_id,
-                location_id=wanted.location_id,
-                end=wanted.end,
-                capacity=wanted.capacity,
-                rule_id=wanted.rule_id,
+            _Change(
+                pk,
+                wanted.service_id,
+                wanted.location_id,
+                wanted.end,
+                wanted.capacity,
+                wanted.rule_id,
             )
         )
 
     with transaction.atomic():
         report.created = _insert_slots(desired.values())
-        Slot.objects.bulk_update(
-            to_update, ["service", "location", "end", "capacity", "rule"], batch_size=1000
-        )
+        _update_slots(to_update)
         # Expired holds are no history worth keeping; they must not pin a slot.
         Booking.objects.filter(slot_id__in=to_delete, status=Booking.Status.EXPIRED).delete()
         Slot.objects.filter(pk__in=to_delete).delete()

@@ -13,6 +13,7 @@ from tests.factories import (
     AvailabilityRuleFactory,
     BookingFactory,
     ClinicianFactory,
+    LocationFactory,
     SlotFactory,
 )
 
@@ -234,6 +235,36 @@ def test_slots_made_by_hand_keep_their_place_and_are_never_changed():
             made_by_hand.end,
             False,
         )
+
+
+@time_machine.travel(BEFORE_WINTER_TIME, tick=False)
+def test_a_rule_change_updates_its_slots_in_place_unless_that_moves_a_booking():
+    rule = AvailabilityRuleFactory(
+        valid_from=date(2026, 10, 19), start_time=time(13, 0), end_time=time(14, 0), capacity=2
+    )
+    services.slots_generate(start=date(2026, 10, 19), weeks=1)
+    booked, free = Slot.objects.filter(rule=rule).order_by("start")
+    BookingFactory(slot=booked)
+
+    rule.capacity = 3
+    rule.save()
+    more_seats = services.slots_generate(start=date(2026, 10, 19), weeks=1)
+
+    assert (more_seats.created, more_seats.updated, more_seats.removed) == (0, 2, 0)
+    assert more_seats.conflicts == []
+    assert [slot.capacity for slot in Slot.objects.filter(rule=rule)] == [3, 3]
+
+    old_location = rule.location
+    rule.location = LocationFactory()
+    rule.save()
+    moved = services.slots_generate(start=date(2026, 10, 19), weeks=1)
+
+    # The free slot moves with its rule; the booked one stays where the client expects it.
+    assert (moved.created, moved.updated, moved.removed) == (0, 1, 0)
+    assert moved.conflicts == [booked]
+    assert Slot.objects.get(pk=free.pk).location == rule.location
+    assert Slot.objects.get(pk=booked.pk).location == old_location
+    assert Booking.objects.get(slot=booked).status == Booking.Status.CONFIRMED
 
 
 @time_machine.travel(BEFORE_WINTER_TIME, tick=False)
