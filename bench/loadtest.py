@@ -38,6 +38,7 @@ DB_NAME = "spreekuur_loadtest"
 REDIS_URL = "redis://127.0.0.1:6379/8"
 VAR = bench.BASE_DIR / "var" / "loadtest"
 DOC = bench.BASE_DIR / "docs" / "performance.md"
+RUNS_KEPT = 3
 RATE = "10000000/m"
 
 # Point bench's helpers (they read these module globals) at this run's own resources.
@@ -374,7 +375,8 @@ def append_doc(info: dict, checks_ok: bool, total_s: float) -> None:
     if "\n## Load test\n" not in text:
         text = text.rstrip("\n") + (
             "\n\n## Load test\n\n"
-            "Written by `make loadtest` (bench/loadtest.py), one block per run, newest last. "
+            "Written by `make loadtest` (bench/loadtest.py), one block for each of the last "
+            f"{RUNS_KEPT} runs, newest last. "
             "200 simulated clients (threads, each its own `requests` session) for 60 s mix "
             "browsing, holds, bookings, reschedules and cancellations with 0.05–0.5 s think "
             "times against gunicorn (production settings), PostgreSQL, Redis (db 8) and a "
@@ -397,6 +399,11 @@ def append_doc(info: dict, checks_ok: bool, total_s: float) -> None:
         "|---|---|",
         *(f"| `{name}` | {f'{value} {unit}'.strip()} |" for name, value, unit in bench.FIGURES),
     ]
+    # Keep the last RUNS_KEPT runs: the section is a record of now, not a log.
+    head, _, runs = text.partition("\n### Run of ")
+    blocks = ["### Run of " + block for block in runs.split("\n### Run of ")] if runs else []
+    kept = [block.rstrip("\n") for block in blocks[-(RUNS_KEPT - 1) :]] if RUNS_KEPT > 1 else []
+    text = "\n\n".join([head.rstrip("\n"), *kept])
     DOC.write_text(text.rstrip("\n") + "\n" + "\n".join(lines) + "\n")
 
 
