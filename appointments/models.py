@@ -563,6 +563,8 @@ class WaitlistEntry(models.Model):
         OFFERED = "offered", _("aanbod verstuurd")
         BOOKED = "booked", _("geboekt")
         CANCELLED = "cancelled", _("afgemeld")
+        # Waited SPREEKUUR_WAITLIST_DAYS without an offer (retention.personal_data_purge).
+        EXPIRED = "expired", _("verlopen")
 
     public_id = models.UUIDField(_("publieke id"), default=uuid.uuid4, unique=True, editable=False)
     service = models.ForeignKey(

@@ -8,6 +8,8 @@ and `booking_personal_data_erase` (the client's own "remove my data").
   no message is pending. A finished waitlist entry loses its contact at once.
 - Intake answers, nickname and staff note go SPREEKUUR_RETENTION_DAYS after the
   appointment (default 30).
+- A waitlist entry still waiting after SPREEKUUR_WAITLIST_DAYS (default 30) ends
+  (status expired) and loses its contact: nobody waits, or is kept, indefinitely.
 - Expired holds, which hold nothing personal, are removed after a day.
 - What stays (slot, status, source, triage flag, timestamps, messages without
   addresses) is not personal and still feeds the dashboard. The access log is
@@ -38,12 +40,14 @@ class PurgeReport:
     contacts: int = 0
     intakes: int = 0
     waitlist_contacts: int = 0
+    waitlist_expired: int = 0
     expired_holds: int = 0
 
     def __str__(self) -> str:
         return (
             f"contact details of {self.contacts} bookings, intake data of {self.intakes} "
-            f"bookings, contact details of {self.waitlist_contacts} waitlist entries, "
+            f"bookings, {self.waitlist_expired} waitlist entries that waited too long, "
+            f"contact details of {self.waitlist_contacts} waitlist entries, "
             f"{self.expired_holds} expired holds"
         )
 
@@ -72,6 +76,10 @@ def personal_data_purge(*, now: datetime | None = None, dry_run: bool = False) -
         Q(Exists(IntakeAnswer.objects.filter(booking=OuterRef("pk"))))
         | Q(personal_data_erased_at__isnull=True)
     )
+    waited_too_long = WaitlistEntry.objects.filter(
+        status=WaitlistEntry.Status.WAITING,
+        created_at__lt=now - timedelta(days=settings.SPREEKUUR_WAITLIST_DAYS),
+    )
     finished_entries = WaitlistEntry.objects.exclude(
         status__in=[WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED]
     ).exclude(contact_channel="")
@@ -82,7 +90,9 @@ def personal_data_purge(*, now: datetime | None = None, dry_run: bool = False) -
     report = PurgeReport(
         contacts=contacts.count(),
         intakes=intakes.count(),
-        waitlist_contacts=finished_entries.count(),
+        waitlist_expired=waited_too_long.count(),
+        # Those that end now lose their contact in this run too.
+        waitlist_contacts=finished_entries.count() + waited_too_long.count(),
         expired_holds=expired_holds.count(),
     )
     if dry_run:
@@ -94,6 +104,7 @@ def personal_data_purge(*, now: datetime | None = None, dry_run: bool = False) -
         Booking.objects.filter(pk__in=intake_ids).update(
             nickname="", staff_note="", personal_data_erased_at=now
         )
+        waited_too_long.update(status=WaitlistEntry.Status.EXPIRED)
         finished_entries.update(email="", phone="", contact_channel="", offer_token_sealed="")
         expired_holds.delete()
     return report

@@ -513,6 +513,7 @@ def waitlist_join(request: HttpRequest, service_id: int) -> HttpResponse:
             "form": form,
             "back_url": back_url,
             "duration": _offer_duration(),
+            "waitlist_days": settings.SPREEKUUR_WAITLIST_DAYS,
         },
     )
 
@@ -523,7 +524,11 @@ def waitlist_joined(request: HttpRequest, service_id: int) -> HttpResponse:
     return render(
         request,
         "appointments/waitlist_joined.html",
-        {"service": service, "duration": _offer_duration()},
+        {
+            "service": service,
+            "duration": _offer_duration(),
+            "waitlist_days": settings.SPREEKUUR_WAITLIST_DAYS,
+        },
     )
 
 

@@ -423,6 +423,8 @@ SPREEKUUR_ACCESS_ALERT_FACTOR = env_int("SPREEKUUR_ACCESS_ALERT_FACTOR", 3)
 SPREEKUUR_MAX_ACTIVE_PER_CONTACT = env_int("SPREEKUUR_MAX_ACTIVE_PER_CONTACT", 3)
 # How long a waitlist offer holds its slot.
 SPREEKUUR_WAITLIST_OFFER_MINUTES = env_int("SPREEKUUR_WAITLIST_OFFER_MINUTES", 120)
+# Days an entry waits for an offer; then it ends and its contact is erased.
+SPREEKUUR_WAITLIST_DAYS = env_int("SPREEKUUR_WAITLIST_DAYS", 30)
 
 LOGIN_URL = "admin:login"
 

@@ -103,6 +103,39 @@ def test_finished_waitlist_entries_lose_their_contact_and_waiting_ones_keep_it()
     assert waiting.email and (done.email, done.contact_channel) == ("", "")
 
 
+def test_a_waitlist_entry_ends_after_its_days_and_loses_its_contact_that_night(settings):
+    settings.SPREEKUUR_WAITLIST_DAYS = 30
+    now = timezone.now()
+    with time_machine.travel(now - timedelta(days=31)):
+        old = WaitlistEntryFactory()
+        old_offered = WaitlistEntryFactory(status=WaitlistEntry.Status.OFFERED)
+    with time_machine.travel(now - timedelta(days=29)):
+        recent = WaitlistEntryFactory()
+
+    report = personal_data_purge(now=now)
+
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    old_offered.refresh_from_db()
+    assert old.status == WaitlistEntry.Status.EXPIRED
+    assert (old.email, old.phone, old.contact_channel) == ("", "", "")
+    assert recent.status == WaitlistEntry.Status.WAITING and recent.email
+    # An entry with an offer running is left to the offer's own end.
+    assert old_offered.status == WaitlistEntry.Status.OFFERED and old_offered.email
+    assert (report.waitlist_expired, report.waitlist_contacts) == (1, 1)
+
+
+def test_the_waitlist_pages_say_how_long_an_entry_is_kept(client, settings):
+    settings.SPREEKUUR_WAITLIST_DAYS = 21
+    slot = SlotFactory()
+
+    join = client.get(reverse("appointments:waitlist_join", args=[slot.service.pk]))
+    joined = client.get(reverse("appointments:waitlist_joined", args=[slot.service.pk]))
+
+    assert "hoogstens 21 dagen op de wachtlijst" in join.content.decode()
+    assert "Na 21 dagen zonder bericht" in joined.content.decode()
+
+
 def test_the_access_log_is_never_purged():
     AccessLogEntryFactory(booking_reference="ABCD-2345")
 
