@@ -88,7 +88,7 @@ format: $(VENV)/.requirements.stamp ## Fix code style with ruff
 migrations-check: $(VENV)/.requirements.stamp ## Fail when models have changes without a migration
 	$(MANAGE) makemigrations --check --dry-run
 
-# `docker compose config` with the variables of .env.example, in a scratch copy so
+# `docker compose config` with the variables of .env.example and db.env.example, in a scratch copy so
 # no .env appears here. Docker's compose plugin when there is one, else Debian's
 # docker-compose (installed when missing, as root).
 compose-check: ## Check docker-compose.yml with the settings of .env.example
@@ -96,6 +96,7 @@ compose-check: ## Check docker-compose.yml with the settings of .env.example
 		$(subst @,,$(call ensure_debian_packages,docker-compose:docker-compose)); \
 	fi
 	@scratch=$$(mktemp -d) && cp docker-compose.yml "$$scratch/" && cp .env.example "$$scratch/.env" && \
+	cp db.env.example "$$scratch/db.env" && \
 	if docker compose version >/dev/null 2>&1; then compose="docker compose"; else compose=docker-compose; fi && \
 	echo "$$compose config" && (cd "$$scratch" && $$compose config --quiet); \
 	status=$$?; rm -rf "$$scratch"; exit $$status
