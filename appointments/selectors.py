@@ -32,8 +32,13 @@ def seat_taken_q(*, now: datetime, prefix: str = "") -> Q:
     )
 
 
-def slots_open(*, service: Service, now: datetime) -> QuerySet[Slot]:
-    """The slots of `service` open for booking at `now`, whether or not a seat is free."""
+def slots_open(*, service: Service, now: datetime, by_staff: bool = False) -> QuerySet[Slot]:
+    """The slots of `service` open for booking at `now`, whether or not a seat is free.
+
+    `by_staff`: booked by the front desk for a caller or a walk-in, who may take a
+    time within the service's minimum notice (not one that has begun).
+    """
+    notice = 0 if by_staff else service.min_notice_minutes
     if not service.active:
         return Slot.objects.none()
     closed = Closure.objects.filter(
@@ -46,12 +51,12 @@ def slots_open(*, service: Service, now: datetime) -> QuerySet[Slot]:
         blocked=False,
         location__active=True,
         clinician__active=True,
-        start__gte=now + timedelta(minutes=service.min_notice_minutes),
+        start__gte=now + timedelta(minutes=notice),
         start__lte=now + timedelta(days=service.booking_horizon_days),
     ).exclude(Exists(closed))
 
 
-def slots_bookable(*, service: Service, now: datetime) -> QuerySet[Slot]:
+def slots_bookable(*, service: Service, now: datetime, by_staff: bool = False) -> QuerySet[Slot]:
     """The slots of `service` a client could hold at `now`, with `seats_taken`."""
     taken = (
         Booking.objects.filter(seat_taken_q(now=now), slot=OuterRef("pk"))
@@ -61,7 +66,7 @@ def slots_bookable(*, service: Service, now: datetime) -> QuerySet[Slot]:
         .values("n")
     )
     return (
-        slots_open(service=service, now=now)
+        slots_open(service=service, now=now, by_staff=by_staff)
         .annotate(seats_taken=Coalesce(Subquery(taken), Value(0)))
         .filter(seats_taken__lt=F("capacity"))
     )
@@ -97,7 +102,12 @@ def monday_of(day: date) -> date:
 
 
 def week_of_free_times(
-    *, service: Service, location: Location, monday: date | None, now: datetime
+    *,
+    service: Service,
+    location: Location,
+    monday: date | None,
+    now: datetime,
+    by_staff: bool = False,
 ) -> WeekOfTimes:
     """Free times a week at a time, one per start time (whichever clinician has it).
 
@@ -107,7 +117,7 @@ def week_of_free_times(
     today = timezone.localdate(now)
     if monday is None:
         first_free = (
-            slots_bookable(service=service, now=now)
+            slots_bookable(service=service, now=now, by_staff=by_staff)
             .filter(location=location)
             .order_by("start")
             .values_list("date", flat=True)
@@ -126,7 +136,7 @@ def week_of_free_times(
     week_starts = datetime.combine(monday, time.min, tzinfo=zone)
     week_ends = datetime.combine(sunday + timedelta(days=1), time.min, tzinfo=zone)
     times = (
-        slots_bookable(service=service, now=now)
+        slots_bookable(service=service, now=now, by_staff=by_staff)
         .filter(
             location=location,
             date__gte=monday,
@@ -174,10 +184,12 @@ def week_of_free_times_shared(
     return week
 
 
-def slots_nearest_free(*, slot: Slot, now: datetime, limit: int = 5) -> list[Slot]:
+def slots_nearest_free(
+    *, slot: Slot, now: datetime, limit: int = 5, by_staff: bool = False
+) -> list[Slot]:
     """Free times of the same service and location nearest to `slot`, soonest first."""
     candidates = (
-        slots_bookable(service=slot.service, now=now)
+        slots_bookable(service=slot.service, now=now, by_staff=by_staff)
         .filter(location_id=slot.location_id)
         .exclude(start=slot.start)
         .select_related("location")

@@ -162,7 +162,7 @@ def _seat_claim(*, slot: Slot, claim: Booking, now: datetime) -> Booking:
     raise SlotUnavailable
 
 
-def _same_time_slots(*, slot: Slot, now: datetime) -> list[Slot]:
+def _same_time_slots(*, slot: Slot, now: datetime, by_staff: bool) -> list[Slot]:
     """Bookable slots at the same time, service and location; the chosen one first.
 
     Clients pick a time, not a clinician: when the chosen slot has just been
@@ -170,17 +170,24 @@ def _same_time_slots(*, slot: Slot, now: datetime) -> list[Slot]:
     """
     # Open slots, not only those with a free seat: _seat_claim checks the seats
     # of each in turn anyway, and the seat count is the costliest part to build.
-    candidates = slots_open(service=slot.service, now=now).filter(
+    candidates = slots_open(service=slot.service, now=now, by_staff=by_staff).filter(
         location_id=slot.location_id, start=slot.start
     )
     return sorted(candidates, key=lambda candidate: (candidate.pk != slot.pk, candidate.pk))
 
 
-def slot_hold(*, slot_id: int, now: datetime | None = None, release: Iterable[str] = ()) -> Booking:
+def slot_hold(
+    *,
+    slot_id: int,
+    now: datetime | None = None,
+    release: Iterable[str] = (),
+    by_staff: bool = False,
+) -> Booking:
     """Hold a seat of the slot (or of a twin at the same time) for a few minutes.
 
     `release` lists holds this client had before; they are freed in the same
-    transaction, so one browser holds one time at most.
+    transaction, so one browser holds one time at most. `by_staff`: the front
+    desk books for a caller or walk-in, within the minimum notice too.
     """
     now = now or timezone.now()
     slot = Slot.objects.select_related("service").filter(pk=slot_id).first()
@@ -192,7 +199,7 @@ def slot_hold(*, slot_id: int, now: datetime | None = None, release: Iterable[st
     )
     with transaction.atomic():
         hold_release(public_ids=release)
-        for candidate in _same_time_slots(slot=slot, now=now):
+        for candidate in _same_time_slots(slot=slot, now=now, by_staff=by_staff):
             try:
                 return _seat_claim(slot=candidate, claim=hold, now=now)
             except SlotUnavailable:
@@ -251,7 +258,7 @@ def _hold_lock(*, hold_public_id: UUID | str) -> Booking:
     return booking
 
 
-def _hold_revive(*, booking: Booking, held_until: datetime, now: datetime) -> None:
+def _hold_revive(*, booking: Booking, held_until: datetime, now: datetime, by_staff: bool) -> None:
     """A hold that ran out is honoured while its time can be booked and a seat is free.
 
     A hold still in status HELD kept its seat (taking a seat expires the hold on
@@ -259,7 +266,9 @@ def _hold_revive(*, booking: Booking, held_until: datetime, now: datetime) -> No
     """
     # A HELD hold still has its seat; an EXPIRED one gets one from _seat_claim.
     still_bookable = (
-        slots_open(service=booking.slot.service, now=now).filter(pk=booking.slot_id).first()
+        slots_open(service=booking.slot.service, now=now, by_staff=by_staff)
+        .filter(pk=booking.slot_id)
+        .first()
     )
     if still_bookable is None:
         raise HoldExpired
@@ -293,7 +302,9 @@ def booking_confirm(
     with transaction.atomic():
         booking = _hold_lock(hold_public_id=hold_public_id)
         if booking.status == Booking.Status.EXPIRED or booking.held_until <= now:
-            _hold_revive(booking=booking, held_until=now, now=now)
+            # Staff book by phone or at the desk, within the minimum notice too.
+            by_staff = source != Booking.Source.ONLINE
+            _hold_revive(booking=booking, held_until=now, now=now, by_staff=by_staff)
 
         token = secrets.token_urlsafe(32)
         booking.status = Booking.Status.CONFIRMED
@@ -387,7 +398,7 @@ def booking_reschedule(
             raise SlotUnavailable
         if target.start == booking.slot.start and target.location_id == booking.slot.location_id:
             raise SlotUnavailable
-        for candidate in _same_time_slots(slot=target, now=now):
+        for candidate in _same_time_slots(slot=target, now=now, by_staff=by_staff):
             try:
                 _seat_claim(slot=candidate, claim=booking, now=now)
             except SlotUnavailable:
@@ -778,6 +789,6 @@ def hold_extend(*, hold_public_id: UUID | str, now: datetime | None = None) -> B
         if booking.status == Booking.Status.HELD and booking.held_until > now:
             booking.held_until = new_until
         else:
-            _hold_revive(booking=booking, held_until=new_until, now=now)
+            _hold_revive(booking=booking, held_until=new_until, now=now, by_staff=False)
         booking.save(update_fields=["status", "seat", "slot", "held_until", "updated_at"])
     return booking

@@ -376,7 +376,9 @@ def book(request: HttpRequest, *, site) -> HttpResponse:
             slot_id = pick.cleaned_data["slot"]
             try:
                 held = services.slot_hold(
-                    slot_id=slot_id, release=request.session.get(SESSION_STAFF_HOLDS, [])
+                    slot_id=slot_id,
+                    release=request.session.get(SESSION_STAFF_HOLDS, []),
+                    by_staff=True,
                 )
             except services.SlotUnavailable:
                 request.session[SESSION_STAFF_HOLDS] = []
@@ -386,7 +388,9 @@ def book(request: HttpRequest, *, site) -> HttpResponse:
                 context |= {
                     "search": search,
                     "taken": slot,
-                    "nearest": selectors.slots_nearest_free(slot=slot, now=timezone.now()),
+                    "nearest": selectors.slots_nearest_free(
+                        slot=slot, now=timezone.now(), by_staff=True
+                    ),
                     "search_query": _search_query(service, location),
                 }
                 return render(request, "admin/staff/book.html", context, status=409)
@@ -397,6 +401,7 @@ def book(request: HttpRequest, *, site) -> HttpResponse:
             location=location,
             monday=search.cleaned_data["week"],
             now=timezone.now(),
+            by_staff=True,
         )
         context["search_query"] = _search_query(service, location)
     elif request.method == "POST":
@@ -434,7 +439,9 @@ def book_details(request: HttpRequest, public_id, *, site) -> HttpResponse:
     lost = held.status == Booking.Status.EXPIRED or (
         request.method == "POST" and "alternative_slot" in request.POST
     )
-    alternatives = selectors.slots_nearest_free(slot=held.slot, now=now) if lost else ()
+    alternatives = (
+        selectors.slots_nearest_free(slot=held.slot, now=now, by_staff=True) if lost else ()
+    )
     form = StaffBookingForm(
         request.POST if request.method == "POST" else None, alternatives=alternatives
     )
@@ -450,7 +457,9 @@ def book_details(request: HttpRequest, public_id, *, site) -> HttpResponse:
         except (services.HoldExpired, services.SlotUnavailable):
             form = StaffBookingForm(
                 request.POST,
-                alternatives=selectors.slots_nearest_free(slot=held.slot, now=timezone.now()),
+                alternatives=selectors.slots_nearest_free(
+                    slot=held.slot, now=timezone.now(), by_staff=True
+                ),
             )
             form.is_valid()
             form.add_error(
@@ -493,7 +502,7 @@ def _confirm_on_behalf(
 ) -> services.ConfirmedBooking:
     return services.booking_confirm(
         hold_public_id=hold_for_confirm(
-            request, held=held, form=form, session_key=SESSION_STAFF_HOLDS
+            request, held=held, form=form, session_key=SESSION_STAFF_HOLDS, by_staff=True
         ),
         nickname=form.cleaned_data["nickname"],
         language=form.cleaned_data["language"],

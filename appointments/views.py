@@ -200,7 +200,9 @@ def intake(request: HttpRequest, public_id) -> HttpResponse:
     )
 
 
-def hold_for_confirm(request: HttpRequest, *, held: Booking, form, session_key: str):
+def hold_for_confirm(
+    request: HttpRequest, *, held: Booking, form, session_key: str, by_staff: bool = False
+):
     """The hold to confirm: the one on the page, or a new one on the other time picked.
 
     When the held time was lost, the form offered other times; the client's pick
@@ -210,7 +212,9 @@ def hold_for_confirm(request: HttpRequest, *, held: Booking, form, session_key: 
     alternative = form.cleaned_data.get("alternative_slot")
     if not alternative:
         return held.public_id
-    new_hold = services.slot_hold(slot_id=alternative, release=[str(held.public_id)])
+    new_hold = services.slot_hold(
+        slot_id=alternative, release=[str(held.public_id)], by_staff=by_staff
+    )
     request.session[session_key] = [str(held.public_id), str(new_hold.public_id)]
     return new_hold.public_id
 

@@ -464,6 +464,34 @@ def test_booking_on_behalf_of_a_caller_uses_the_booking_services_and_marks_the_s
     assert Booking.objects.filter(slot=slot).count() == 1
 
 
+def test_the_front_desk_books_a_walk_in_within_the_minimum_notice_clients_cannot(
+    staff, place, frozen
+):
+    from django.test import Client
+
+    place.service.min_notice_minutes = 60
+    place.service.save()
+    soon = _slot(place, time(9, 30))  # in 30 minutes
+    started = _slot(place, time(8, 30))  # began half an hour ago
+    times_url = reverse("appointments:times", args=[place.service.pk, place.location.pk])
+    week = {"week": TODAY.isoformat()}
+
+    online = Client().get(times_url, week).content.decode()
+    desk = staff(FRONT_DESK)
+    offered = desk.get(_book_url(place) + f"&week={TODAY.isoformat()}").content.decode()
+    picked = desk.post(_book_url(place), {"slot": soon.pk})
+    done = desk.post(picked["Location"], {"source": Booking.Source.WALK_IN, "language": "nl"})
+
+    assert f'name="slot" value="{soon.pk}"' not in online
+    assert f'name="slot" value="{soon.pk}"' in offered
+    assert f'name="slot" value="{started.pk}"' not in offered
+    assert done.status_code == 200
+    booking = Booking.objects.get(slot=soon)
+    assert (booking.status, booking.source) == (Booking.Status.CONFIRMED, Booking.Source.WALK_IN)
+    with pytest.raises(services.SlotUnavailable):
+        services.slot_hold(slot_id=started.pk, by_staff=True)
+
+
 def test_booking_on_behalf_past_the_cap_of_a_contact_says_so_next_to_the_field(
     staff, place, frozen, settings
 ):
