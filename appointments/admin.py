@@ -55,11 +55,10 @@ from .models import (
     Slot,
     WaitlistEntry,
 )
-from .roles import CLINICIAN
+from .roles import CLINICIAN, sees_all_bookings
 from .selectors import seat_taken_q
 
 VIEW_INTAKE = "appointments.view_intake"
-VIEW_ALL_BOOKINGS = "appointments.view_all_bookings"
 
 # Client data: a page that lists what a delete would touch counts these, never names them.
 CLIENT_DATA = (Booking, IntakeAnswer, Message, WaitlistEntry)
@@ -71,10 +70,6 @@ def _local_start(start) -> str:
 
 def reads_intake(user) -> bool:
     return user.has_perm(VIEW_INTAKE)
-
-
-def sees_all_bookings(user) -> bool:
-    return user.has_perm(VIEW_ALL_BOOKINGS)
 
 
 class OwnAppointmentsOnly:

@@ -3,7 +3,8 @@
 A role is a group; `roles_setup` creates or corrects them (run by
 `python manage.py setup_roles`, idempotent). Object-level rules that a group
 cannot express, such as "a clinician sees only their own appointments", live
-in the admin querysets (admin.py), which ask for the permissions named here.
+in the admin querysets (admin.py) and the staff pages (staff_views.py), which
+ask `sees_all_bookings` and the permissions named here.
 
 Who sees intake answers: only holders of `appointments.view_intake`, that is
 clinicians (of their own appointments) and team leads. The front desk runs the
@@ -13,6 +14,15 @@ services and questionnaires and see no client data at all.
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+
+VIEW_ALL_BOOKINGS = "appointments.view_all_bookings"
+
+
+def sees_all_bookings(user) -> bool:
+    """The one rule for admin and staff pages: with `view_all_bookings` every
+    appointment, without it only those of the clinician linked to `user`."""
+    return user.has_perm(VIEW_ALL_BOOKINGS)
+
 
 FRONT_DESK = "Balie"
 CLINICIAN = "Zorgverlener"

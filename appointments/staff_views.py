@@ -40,6 +40,7 @@ from .access_log import access_log_record
 from .forms import SlotChoiceForm
 from .models import AccessLogEntry, Booking, Slot
 from .notifications.outbox import contact_channel
+from .roles import sees_all_bookings
 from .staff_forms import (
     AgendaForm,
     AttendanceForm,
@@ -92,7 +93,7 @@ def _require(request: HttpRequest, *permissions: str) -> None:
 
 def _clinician_user(request: HttpRequest):
     """The user whose own appointments are all this user may see; None: may see all."""
-    if request.user.has_perm("appointments.view_all_bookings"):
+    if sees_all_bookings(request.user):
         return None
     return request.user
 
