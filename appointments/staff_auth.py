@@ -20,6 +20,8 @@ The way through:
 3. `inrichten/` is where a user without a confirmed TOTP device goes instead: a QR
    code and the secret to type in, and a code to prove the app works. Confirming
    creates ten backup codes, shown once on `reservecodes/`.
+4. `reservecodes/nieuw/`: a signed-in user makes ten new backup codes (the old ones
+   stop working) after typing the app's code once more.
 """
 
 import time
@@ -328,7 +330,7 @@ def _warn_backup_codes_left(request: HttpRequest, device: StaticDevice) -> None:
         request,
         gettext(
             "Je hebt een reservecode gebruikt; je hebt er nog %(left)d. "
-            "Vraag de teamleider om nieuwe als ze bijna op zijn."
+            "Maak nieuwe onder ‘Nieuwe reservecodes’ (rechtsboven) als ze bijna op zijn."
         )
         % {"left": left},
     )
@@ -384,6 +386,12 @@ def _confirm_device(user, device: TOTPDevice) -> list[str]:
     device.confirmed = True
     device.save(update_fields=["confirmed"])
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return _new_backup_codes(user)
+
+
+@transaction.atomic
+def _new_backup_codes(user) -> list[str]:
+    """BACKUP_CODE_COUNT new backup codes for `user`; the old ones stop working."""
     static, _created = StaticDevice.objects.get_or_create(
         user=user, defaults={"name": STATIC_DEVICE_NAME, "confirmed": True}
     )
@@ -391,6 +399,38 @@ def _confirm_device(user, device: TOTPDevice) -> list[str]:
     codes = [StaticToken.random_token() for _i in range(BACKUP_CODE_COUNT)]
     StaticToken.objects.bulk_create(StaticToken(device=static, token=code) for code in codes)
     return codes
+
+
+@_staff_view
+def backup_codes_renew(request: HttpRequest, *, site) -> HttpResponse:
+    """New backup codes for a signed-in user, shown once; the old ones stop working.
+
+    The code from the app is asked again, so a session left open on someone
+    else's screen cannot be used to take over the account's second factor.
+    """
+    if not site.has_permission(request):
+        return _to_login(site)
+    form = CodeForm(
+        _posted(request),
+        label=_("Code uit je app"),
+        help_text=_("De 6 cijfers die je authenticator-app nu laat zien."),
+        numeric=True,
+    )
+    if request.method == "POST" and form.is_valid():
+        check = _check_code(_confirmed_totp(request.user), form.cleaned_data["code"])
+        if check.ok:
+            request.session[BACKUP_CODES_SESSION_KEY] = {
+                "codes": _new_backup_codes(request.user),
+                "next": reverse("admin:index", current_app=site.name),
+            }
+            return HttpResponseRedirect(reverse("admin:login_backup_codes", current_app=site.name))
+        form.add_error("code", check.error)
+    return _render(
+        request,
+        site,
+        "admin/staff_auth/backup_codes_renew.html",
+        {"title": _("Nieuwe reservecodes"), "form": form},
+    )
 
 
 def _qr_data_uri(config_url: str) -> str:
@@ -434,4 +474,5 @@ def urls(site) -> list:
         path("tweede-stap/", _bind(second_step, site), name="login_second_step"),
         path("inrichten/", _bind(enrol, site), name="login_enrol"),
         path("reservecodes/", _bind(backup_codes, site), name="login_backup_codes"),
+        path("reservecodes/nieuw/", _bind(backup_codes_renew, site), name="backup_codes_renew"),
     ]

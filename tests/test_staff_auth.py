@@ -211,6 +211,41 @@ def test_a_backup_code_works_once(client, totp_device):
     assert client.get(INDEX_URL).status_code == 302
 
 
+RENEW_URL = "/beheer/reservecodes/nieuw/"
+
+
+def test_a_signed_in_user_makes_new_backup_codes_with_the_apps_code(client, totp_device):
+    static = StaticDevice.objects.create(user=totp_device.user, name="reserve", confirmed=True)
+    StaticToken.objects.create(device=static, token="oldcode1")
+    with time_machine.travel(START, tick=False):
+        sign_in(client, totp_device)
+        assert "Nieuwe reservecodes" in client.get(INDEX_URL).text  # in the user tools
+        page = client.get(RENEW_URL)
+    with time_machine.travel(START + timedelta(seconds=30), tick=False):
+        wrong = client.post(RENEW_URL, {"code": "000000"})
+    # The next code of the app, once django-otp's pause after the wrong one is over.
+    with time_machine.travel(START + timedelta(seconds=60), tick=False):
+        response = client.post(RENEW_URL, {"code": code_for(totp_device)})
+
+    assert page.status_code == 200 and 'name="code"' in page.text
+    assert wrong.status_code == 200 and wrong.context["form"].errors["code"]
+    assert response["Location"] == BACKUP_CODES_URL
+    codes = client.get(BACKUP_CODES_URL).context["codes"]
+    assert len(codes) == 10 and set(codes) == set(
+        StaticToken.objects.filter(device__user=totp_device.user).values_list("token", flat=True)
+    )
+    assert not StaticToken.objects.filter(token="oldcode1").exists()
+    assert client.get(BACKUP_CODES_URL)["Location"] == INDEX_URL  # shown once
+
+
+def test_new_backup_codes_need_a_signed_in_user_with_the_second_factor(client, totp_device):
+    post_password(client)  # step one only
+
+    for response in (client.get(RENEW_URL), client.post(RENEW_URL, {"code": "123456"})):
+        assert response.status_code == 302 and response["Location"].startswith(LOGIN_URL)
+    assert not StaticToken.objects.exists()
+
+
 def test_enrolment_confirms_a_new_device_and_shows_ten_backup_codes_once(client, staff_user):
     with time_machine.travel(START, tick=False):
         response = post_password(client)
