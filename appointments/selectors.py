@@ -175,8 +175,10 @@ def week_of_free_times_shared(
     seconds = settings.SPREEKUUR_FREE_TIMES_CACHE_SECONDS
     if seconds <= 0:
         return week_of_free_times(service=service, location=location, monday=monday, now=now)
-    # Today is in the key: the first week and the horizon move at midnight.
-    key = f"free-times:{service.pk}:{location.pk}:{monday}:{timezone.localdate(now)}"
+    # Today is in the key: the first week and the horizon move at midnight. The
+    # "v1" changes when WeekOfTimes or FreeTime do, so a deploy never unpickles an
+    # old shape.
+    key = f"free-times:v1:{service.pk}:{location.pk}:{monday}:{timezone.localdate(now)}"
     week = cache.get(key)
     if week is None:
         week = week_of_free_times(service=service, location=location, monday=monday, now=now)
