@@ -87,7 +87,7 @@ class StaffAuthenticationForm(AuthenticationForm):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label=_("Code"),
+        label=_("Code uit je app"),
         max_length=32,
         widget=forms.TextInput(
             attrs={
@@ -100,10 +100,9 @@ class CodeForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, label=None, help_text=None, numeric=False, **kwargs):
+    def __init__(self, *args, help_text=None, numeric=False, **kwargs):
         super().__init__(*args, **kwargs)
         field = self.fields["code"]
-        field.label = label or field.label
         field.help_text = help_text or ""
         if numeric:
             field.widget.attrs["inputmode"] = "numeric"
@@ -286,7 +285,6 @@ def second_step(request: HttpRequest, *, site) -> HttpResponse:
 
     form = CodeForm(
         _posted(request),
-        label=_("Code uit je app"),
         help_text=_(
             "De 6 cijfers die je authenticator-app nu laat zien. "
             "Telefoon niet bij de hand? Vul dan een van je reservecodes in."
@@ -353,7 +351,6 @@ def enrol(request: HttpRequest, *, site) -> HttpResponse:
 
     form = CodeForm(
         _posted(request),
-        label=_("Code uit je app"),
         help_text=_("De 6 cijfers die de app laat zien nadat je de code hebt gescand."),
         numeric=True,
     )
@@ -412,7 +409,6 @@ def backup_codes_renew(request: HttpRequest, *, site) -> HttpResponse:
         return _to_login(site)
     form = CodeForm(
         _posted(request),
-        label=_("Code uit je app"),
         help_text=_("De 6 cijfers die je authenticator-app nu laat zien."),
         numeric=True,
     )

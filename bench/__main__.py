@@ -93,6 +93,31 @@ def start_worker(hostname: str, *, log_dir: Path) -> subprocess.Popen:
     )
 
 
+def wait_for_web(base: str, web: subprocess.Popen, *, log_dir: Path, seconds: float = 30) -> None:
+    """Until gunicorn at `base` answers (anything below 500)."""
+    import requests
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if requests.get(base + "/", timeout=10).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        if web.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"gunicorn did not start; see {log_dir}/gunicorn*.log")
+        time.sleep(0.2)
+
+
+def wait_for_worker(worker: subprocess.Popen, *, log_dir: Path, seconds: float = 60) -> None:
+    """Until the Celery worker started by start_worker says it is ready."""
+    deadline = time.monotonic() + seconds
+    while b" ready." not in (log_dir / "worker.log").read_bytes():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"celery worker did not start; see {log_dir}/worker.log")
+        time.sleep(0.2)
+
+
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "32"))
 AMS = ZoneInfo("Europe/Amsterdam")
 RATE = "100000/m"
@@ -705,11 +730,7 @@ def phase_reminders() -> tuple[float, int]:
     worker = start_worker("bench@%h", log_dir=VAR)
     worker_rss = 0
     try:
-        deadline = time.monotonic() + 60
-        while b" ready." not in (VAR / "worker.log").read_bytes():
-            if worker.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("celery worker did not start; see var/bench/worker.log")
-            time.sleep(0.2)
+        wait_for_worker(worker, log_dir=VAR)
         t0 = time.perf_counter()
         for _ in range(2):  # one chain per pool process, as two beat ticks would
             tasks.outbox_dispatch.apply_async()
@@ -786,21 +807,6 @@ def machine() -> dict:
 PHASES = ("page", "booking", "rush", "generate", "reminders")
 
 
-def wait_for_web(base: str, web: subprocess.Popen) -> None:
-    import requests
-
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(base + "/", timeout=10).status_code < 500:
-                return
-        except requests.RequestException:
-            pass
-        if web.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("gunicorn did not start; see var/bench/gunicorn*.log")
-        time.sleep(0.2)
-
-
 def main() -> int:
     """`python -m bench [PHASE ...]`: all phases, or only those named (then
     docs/performance.md is left as it is: it holds whole runs only)."""
@@ -829,7 +835,7 @@ def main() -> int:
     info = machine()
     worker_rss = 0
     try:
-        wait_for_web(base, web)
+        wait_for_web(base, web, log_dir=VAR)
         if "page" in phases:
             fresh_port = free_port()
             fresh = start_web(
@@ -840,7 +846,7 @@ def main() -> int:
                 log_name="gunicorn-fresh",
             )
             try:
-                wait_for_web(f"http://127.0.0.1:{fresh_port}", fresh)
+                wait_for_web(f"http://127.0.0.1:{fresh_port}", fresh, log_dir=VAR)
                 phase_slots_page(f"http://127.0.0.1:{fresh_port}", base)
             finally:
                 kill_group(fresh)

@@ -78,22 +78,8 @@ def start_worker() -> subprocess.Popen:
 
 
 def wait_ready(base: str, web: subprocess.Popen, worker: subprocess.Popen) -> None:
-    import requests
-
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if requests.get(base + "/", timeout=10).status_code < 500:
-                break
-        except requests.RequestException:
-            pass
-        if web.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("gunicorn did not start; see var/loadtest/gunicorn.log")
-        time.sleep(0.2)
-    while b" ready." not in (VAR / "worker.log").read_bytes():
-        if worker.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("celery worker did not start; see var/loadtest/worker.log")
-        time.sleep(0.2)
+    bench.wait_for_web(base, web, log_dir=VAR, seconds=60)
+    bench.wait_for_worker(worker, log_dir=VAR, seconds=60)
 
 
 # --- Data ----------------------------------------------------------------------------
